@@ -1,0 +1,3 @@
+"""Tocsin: self-hosted incident response."""
+
+__version__ = "0.1.0"

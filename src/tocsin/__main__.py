@@ -1,0 +1,5 @@
+"""Entry point for ``python -m tocsin``."""
+
+from tocsin.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Channels: transports with no database (email, SMS, push, chat, webhook)."""

@@ -1,0 +1,1 @@
+"""Storage: declarative base, portable column types, transactions and migrations."""

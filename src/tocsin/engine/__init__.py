@@ -1,0 +1,1 @@
+"""Engine: durable, lease-guarded background modules run in short cycles."""

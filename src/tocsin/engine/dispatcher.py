@@ -1,0 +1,118 @@
+"""The dispatcher module: claims due outbound messages and sends them outside any transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from tocsin.channels.base import Channel, Delivered, DeliveryError, Envelope
+from tocsin.engine.module import CycleContext
+from tocsin.kernel.logging import get_logger
+from tocsin.notifications import actions
+from tocsin.notifications.actions import Claim
+from tocsin.notifications.rules import RetryPolicy
+
+log = get_logger("tocsin.engine.dispatcher")
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    send_timeout: float = 15.0
+    claim_for: timedelta = timedelta(seconds=60)
+    batch_size: int = 50
+    max_batches: int = 10
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    skip_locked: bool = False
+
+
+class Dispatcher:
+    """Delivers the outbox: at least once, never lost, one send per claim."""
+
+    name = "dispatcher"
+    version = 1
+
+    def __init__(self, channels: Mapping[str, Channel], config: DispatchConfig) -> None:
+        if config.claim_for.total_seconds() <= config.send_timeout:
+            raise ValueError(
+                "the claim must outlast the send timeout, or two engines could send at once"
+            )
+        self.channels = channels
+        self.config = config
+
+    def run(self, ctx: CycleContext) -> int:
+        done = 0
+        with ctx.db.transaction() as tx:
+            expired = actions.expire_claims(tx, now=ctx.clock.now(), limit=self.config.batch_size)
+        if expired:
+            log.warning("message.claims_expired", count=expired)
+        for _ in range(self.config.max_batches):
+            with ctx.db.transaction() as tx:
+                claims = actions.claim_due(
+                    tx,
+                    now=ctx.clock.now(),
+                    holder=ctx.instance_id,
+                    claim_for=self.config.claim_for,
+                    limit=self.config.batch_size,
+                    skip_locked=self.config.skip_locked,
+                )
+            for claim in claims:
+                self._deliver(ctx, claim)
+                done += 1
+            if len(claims) < self.config.batch_size:
+                break
+        return done
+
+    def _deliver(self, ctx: CycleContext, claim: Claim) -> None:
+        channel = self.channels.get(claim.channel)
+        envelope = Envelope(
+            message_id=str(claim.message_id),
+            dedup_key=claim.dedup_key,
+            channel=claim.channel,
+            recipient=claim.recipient,
+            subject=claim.subject,
+            body=claim.body,
+            context=claim.context,
+        )
+        try:
+            if channel is None:
+                raise DeliveryError(f"no channel named {claim.channel!r}", temporary=False)
+            result: Delivered | DeliveryError = channel.send(
+                envelope, timeout=self.config.send_timeout
+            )
+        except DeliveryError as exc:
+            result = exc
+        except Exception as exc:  # a channel bug is a temporary failure, not a lost message
+            log.exception(
+                "message.channel_crashed", channel=claim.channel, message=str(claim.message_id)
+            )
+            result = DeliveryError(f"{type(exc).__name__}: {exc}", temporary=True)
+        with ctx.db.transaction() as tx:
+            now = ctx.clock.now()
+            if isinstance(result, Delivered):
+                fresh = actions.record_sent(
+                    tx, claim=claim, provider_ref=result.provider_ref, now=now
+                )
+                log.info(
+                    "message.sent",
+                    channel=claim.channel,
+                    message=str(claim.message_id),
+                    stale=not fresh,
+                )
+            else:
+                state = actions.record_failure(
+                    tx,
+                    claim=claim,
+                    error=str(result),
+                    temporary=result.temporary,
+                    policy=self.config.retry,
+                    now=now,
+                )
+                log.warning(
+                    "message.attempt_failed",
+                    channel=claim.channel,
+                    message=str(claim.message_id),
+                    attempt=claim.attempt,
+                    next=state,
+                    error=str(result),
+                )

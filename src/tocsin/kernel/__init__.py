@@ -1,0 +1,1 @@
+"""Kernel: clock, ids, errors and logging shared by every layer."""

@@ -1,0 +1,1 @@
+"""Notifications: the outbox of messages waiting to be sent, and their attempts."""

@@ -1,0 +1,1 @@
+"""People: users, teams, sessions, API tokens and roles."""

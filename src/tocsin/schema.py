@@ -1,0 +1,11 @@
+"""Every table's module, imported so the metadata is complete (migration checks, tests)."""
+
+from tocsin.db import audit, counters
+from tocsin.db.base import Base
+from tocsin.engine import tables as engine_tables
+from tocsin.notifications import tables as notification_tables
+from tocsin.people import tables as people_tables
+
+metadata = Base.metadata
+
+__all__ = ["audit", "counters", "engine_tables", "metadata", "notification_tables", "people_tables"]

@@ -1,0 +1,72 @@
+"""The one frozen Settings object, read from ``TOCSIN_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tocsin.db.session import sqlite_url
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "tocsin"
+
+
+class Settings(BaseSettings):
+    """Every setting Tocsin reads. Built once by the CLI or a test, then passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="SQLite file, keys, cached roster."
+    )
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset means embedded SQLite."
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8080", description="Public URL used in links we send."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs links; generated into the data directory if unset."
+    )
+    log_format: Literal["json", "console"] = "console"
+    log_level: str = "info"
+
+    # web
+    session_hours: int = Field(default=12, ge=1, le=24 * 90)
+    secure_cookies: bool = Field(
+        default=False, description="Mark cookies Secure (set behind HTTPS)."
+    )
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+    # engine
+    engine_cycle_seconds: float = Field(default=5.0, gt=0, le=60)
+    engine_lease_seconds: float = Field(default=30.0, gt=0)
+    engine_batch_size: int = Field(default=50, ge=1, le=1000)
+    engine_ready_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="/readyz fails when no engine cycle completed for this long.",
+    )
+    send_timeout_seconds: float = Field(default=15.0, gt=0)
+    claim_seconds: float = Field(
+        default=60.0, gt=0, description="Claim deadline of a message being sent."
+    )
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_base_seconds: float = Field(default=30.0, gt=0)
+    retry_max_seconds: float = Field(default=900.0, gt=0)
+
+    # email (SMTP)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "Tocsin <tocsin@localhost>"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir)

@@ -1,0 +1,1 @@
+"""Web adapter: REST API, compatibility endpoints, server-rendered pages."""
