@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from tocsin.channels.base import Channel, NotConfigured
 from tocsin.channels.email import SmtpConfig, SmtpEmail
 from tocsin.db import migrate
@@ -21,6 +23,7 @@ from tocsin.kernel.clock import Clock, SystemClock
 from tocsin.kernel.ids import new_secret
 from tocsin.notifications.rules import RetryPolicy
 from tocsin.settings import Settings
+from tocsin.web.app import create_app
 
 
 @dataclass
@@ -137,3 +140,8 @@ def build(
         channels=channels if channels is not None else build_channels(settings),
         secret_key=load_secret_key(settings),
     )
+
+
+def create_web_app(container: Container) -> FastAPI:
+    """The ASGI application over ``container`` (uvicorn, tests)."""
+    return create_app(container)

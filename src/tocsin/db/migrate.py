@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from tocsin.db.session import Database
 
@@ -20,10 +21,16 @@ def _config(db: Database) -> Config:
     return cfg
 
 
+# Arbitrary constant: the PostgreSQL advisory lock that serialises concurrent upgrades.
+_UPGRADE_LOCK = 7_302_417
+
+
 def upgrade(db: Database, revision: str = "head") -> None:
-    """Upgrade the schema to ``revision``; safe to call twice."""
+    """Upgrade the schema to ``revision``; safe to call twice and from several processes."""
     cfg = _config(db)
     with db.engine.begin() as conn:
+        if db.is_postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

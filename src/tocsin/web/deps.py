@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
@@ -23,10 +24,16 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class EngineStatus(Protocol):
-    last_cycle_at: object
-    instances: int
-    ok: bool
-    lag_seconds: float | None
+    """Read-only view of ``engine.status.EngineHealth``."""
+
+    @property
+    def last_cycle_at(self) -> datetime | None: ...
+    @property
+    def instances(self) -> int: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def lag_seconds(self) -> float | None: ...
 
 
 class Services(Protocol):
