@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import postgres_admin_url, postgres_database, sqlite_database, wipe
+from tests.smtp import SmtpServer
 from tocsin import bootstrap
 from tocsin.channels.base import Recording
 from tocsin.db import migrate
 from tocsin.db.session import Database
 from tocsin.kernel.clock import FrozenClock
 from tocsin.settings import Settings
-from tests.databases import postgres_admin_url, postgres_database, sqlite_database, wipe
 
 _PG_URL, _PG_SKIP = postgres_admin_url()
 
@@ -30,7 +31,9 @@ def pg_admin_url() -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """One migrated database per backend for the whole session."""
     if request.param == "sqlite":
         url = sqlite_database(tmp_path_factory.mktemp("sqlite"))
@@ -75,7 +78,9 @@ def email_channel() -> Recording:
 def container(
     settings: Settings, clock: FrozenClock, email_channel: Recording
 ) -> Iterator[bootstrap.Container]:
-    c = bootstrap.build(settings, clock=clock, channels={"email": email_channel}, configure_logging=False)
+    c = bootstrap.build(
+        settings, clock=clock, channels={"email": email_channel}, configure_logging=False
+    )
     try:
         yield c
     finally:
@@ -87,3 +92,13 @@ def container(
 @pytest.fixture
 def db(container: bootstrap.Container) -> Database:
     return container.db
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 accepting and recording every message."""
+    server = SmtpServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

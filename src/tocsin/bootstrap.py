@@ -86,6 +86,7 @@ def build_runner(container: Container) -> Runner:
             send_timeout=s.send_timeout_seconds,
             claim_for=timedelta(seconds=s.claim_seconds),
             batch_size=s.engine_batch_size,
+            max_attempts=s.max_attempts,
             retry=RetryPolicy(
                 base=timedelta(seconds=s.retry_base_seconds),
                 cap=timedelta(seconds=s.retry_max_seconds),

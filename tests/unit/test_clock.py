@@ -25,4 +25,6 @@ def test_frozen_clock_rejects_naive_start() -> None:
 
 def test_ensure_utc_converts_offsets() -> None:
     plus_two = timezone(timedelta(hours=2))
-    assert ensure_utc(datetime(2026, 1, 1, 12, tzinfo=plus_two)) == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    assert ensure_utc(datetime(2026, 1, 1, 12, tzinfo=plus_two)) == datetime(
+        2026, 1, 1, 10, tzinfo=UTC
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -40,14 +41,30 @@ class SmtpEmail:
         return msg
 
     def send(self, envelope: Envelope, *, timeout: float) -> Delivered:
+        """Send within ``timeout`` seconds in total, not per network step.
+
+        smtplib's timeout bounds each socket operation; a server answering slowly at
+        every step could stretch one send past the dispatcher's claim deadline. A
+        timer closes the connection at the overall deadline, failing the send
+        (temporarily) instead.
+        """
         msg = self.build(envelope)
         try:
-            with smtplib.SMTP(self.config.host, self.config.port, timeout=timeout) as smtp:
-                if self.config.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.config.user:
-                    smtp.login(self.config.user, self.config.password or "")
-                refused = smtp.send_message(msg)
+            with smtplib.SMTP(timeout=timeout) as smtp:
+                deadline = threading.Timer(timeout, smtp.close)
+                deadline.daemon = True
+                deadline.start()
+                try:
+                    smtp.connect(self.config.host, self.config.port)
+                    if not deadline.is_alive():
+                        raise TimeoutError(f"no SMTP session within {timeout:g} s")
+                    if self.config.starttls:
+                        smtp.starttls(context=ssl.create_default_context())
+                    if self.config.user:
+                        smtp.login(self.config.user, self.config.password or "")
+                    refused = smtp.send_message(msg)
+                finally:
+                    deadline.cancel()
         except smtplib.SMTPRecipientsRefused as exc:
             raise DeliveryError(
                 f"recipient refused: {_codes(exc.recipients)}", temporary=False

@@ -21,6 +21,7 @@ class DispatchConfig:
     send_timeout: float = 15.0
     claim_for: timedelta = timedelta(seconds=60)
     batch_size: int = 50
+    max_attempts: int = 5
     max_batches: int = 10
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     skip_locked: bool = False
@@ -43,7 +44,12 @@ class Dispatcher:
     def run(self, ctx: CycleContext) -> int:
         done = 0
         with ctx.db.transaction() as tx:
-            expired = actions.expire_claims(tx, now=ctx.clock.now(), limit=self.config.batch_size)
+            expired = actions.expire_claims(
+                tx,
+                now=ctx.clock.now(),
+                limit=self.config.batch_size,
+                default_max_attempts=self.config.max_attempts,
+            )
         if expired:
             log.warning("message.claims_expired", count=expired)
         for _ in range(self.config.max_batches):
@@ -54,6 +60,7 @@ class Dispatcher:
                     holder=ctx.instance_id,
                     claim_for=self.config.claim_for,
                     limit=self.config.batch_size,
+                    default_max_attempts=self.config.max_attempts,
                     skip_locked=self.config.skip_locked,
                 )
             for claim in claims:

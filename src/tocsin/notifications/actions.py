@@ -36,7 +36,7 @@ def enqueue(
     now: datetime,
     user_id: uuid.UUID | None = None,
     context: dict[str, Any] | None = None,
-    max_attempts: int = 5,
+    max_attempts: int | None = None,
     not_before: datetime | None = None,
 ) -> OutboundMessage:
     """Insert a message to send, in the caller's transaction.
@@ -102,6 +102,7 @@ def claim_due(
     holder: str,
     claim_for: timedelta,
     limit: int,
+    default_max_attempts: int = 5,
     skip_locked: bool = False,
 ) -> list[Claim]:
     """Claim up to ``limit`` due messages (oldest due first) for ``holder``.
@@ -155,7 +156,7 @@ def claim_due(
                 message_id=message.id,
                 version=message.version,
                 attempt=message.attempts,
-                max_attempts=message.max_attempts,
+                max_attempts=message.max_attempts or default_max_attempts,
                 attempt_id=attempt.id,
                 expires_at=expires_at,
                 dedup_key=message.dedup_key,
@@ -211,7 +212,7 @@ def record_failure(
     return nxt.status if changed else None
 
 
-def expire_claims(tx: Session, *, now: datetime, limit: int) -> int:
+def expire_claims(tx: Session, *, now: datetime, limit: int, default_max_attempts: int = 5) -> int:
     """Put messages whose claim ran out (sender crashed or hung) back in line; returns how many."""
     stmt = (
         select(OutboundMessage)
@@ -222,7 +223,9 @@ def expire_claims(tx: Session, *, now: datetime, limit: int) -> int:
     moved = 0
     for message in tx.execute(stmt).scalars().all():
         nxt = rules.after_expired_claim(
-            attempts=message.attempts, max_attempts=message.max_attempts, now=now
+            attempts=message.attempts,
+            max_attempts=message.max_attempts or default_max_attempts,
+            now=now,
         )
         values: dict[str, Any] = {
             "status": nxt.status,

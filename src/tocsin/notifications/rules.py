@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+_MICROSECOND = timedelta(microseconds=1)
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -16,9 +18,13 @@ class RetryPolicy:
     def delay(self, attempt: int) -> timedelta:
         if attempt < 1:
             raise ValueError("attempts are counted from 1")
-        # Bound the exponent so huge attempt numbers cannot overflow.
-        delay: timedelta = self.base * (2 ** min(attempt - 1, 30))
-        return min(self.cap, delay)
+        # Double in whole microseconds (exact, unbounded ints) and compare with the cap
+        # before building a timedelta: ``base * 2**n`` overflows timedelta for a long base.
+        # The exponent bound only keeps huge attempt numbers cheap; 2**128 us passes any cap.
+        delay_us = (self.base // _MICROSECOND) << min(attempt - 1, 128)
+        if delay_us >= self.cap // _MICROSECOND:
+            return self.cap
+        return timedelta(microseconds=delay_us)
 
 
 @dataclass(frozen=True)

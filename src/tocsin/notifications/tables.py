@@ -37,7 +37,8 @@ class OutboundMessage(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
-    max_attempts: Mapped[int] = mapped_column(default=5)
+    # None: the engine's configured default (TOCSIN_MAX_ATTEMPTS) applies.
+    max_attempts: Mapped[int | None]
     next_attempt_at: Mapped[datetime]
     claim_expires_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(100))
