@@ -91,11 +91,14 @@ def authenticate(request: Request) -> Principal | None:
         if cookie:
             with container.db.read() as tx:
                 session_found = people_actions.resolve_session(tx, raw=cookie, now=now)
-            if session_found is not None:
-                user, session = session_found
-                principal = Principal(
-                    user, people_actions.actor_for(user, via="session"), session.csrf_token
-                )
+                if session_found is not None:
+                    user, session = session_found
+                    principal = Principal(
+                        user, people_actions.actor_for(user, via="session"), session.csrf_token
+                    )
+                    # A read transaction ends in a rollback, which expires loaded rows;
+                    # detach the user so the request can still read its attributes.
+                    tx.expunge(user)
     request.state.principal = principal
     return principal
 
