@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tocsin.bootstrap import Container
@@ -15,13 +15,6 @@ from tocsin.kernel.actor import Actor
 from tocsin.people import actions
 from tocsin.people.tables import User
 from tocsin.web.app import create_app
-
-with warnings.catch_warnings():
-    # Starlette warns at import that it prefers httpx2 over httpx; the client works the same.
-    from starlette.exceptions import StarletteDeprecationWarning
-
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
 
 PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]*)"')

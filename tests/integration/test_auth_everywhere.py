@@ -41,7 +41,9 @@ def test_there_are_routes_to_check(container: Container) -> None:
 
 
 @pytest.mark.parametrize("accept", ["application/json", "text/html"])
-def test_anonymous_requests_are_refused_and_change_nothing(container: Container, accept: str) -> None:
+def test_anonymous_requests_are_refused_and_change_nothing(
+    container: Container, accept: str
+) -> None:
     with TestClient(create_web_app(container), follow_redirects=False) as client:
         for method, path in _routes(container):
             response = client.request(method, path, headers={"accept": accept}, json={})

@@ -13,7 +13,12 @@ from tocsin.notifications import actions, repo
 def _enqueue(container: Container, key: str = "k1") -> None:
     with container.db.transaction() as tx:
         actions.enqueue(
-            tx, dedup_key=key, channel="email", recipient="ada@example.com", subject="s", body="b",
+            tx,
+            dedup_key=key,
+            channel="email",
+            recipient="ada@example.com",
+            subject="s",
+            body="b",
             now=container.clock.now(),
         )
 

@@ -25,7 +25,9 @@ def configure(*, json: bool, level: str = "info") -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
     lvl = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     structlog.configure(

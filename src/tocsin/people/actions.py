@@ -136,11 +136,57 @@ def update_user(
 def set_password(
     tx: Session, *, user_id: uuid.UUID, password: str, actor: Actor, now: datetime
 ) -> None:
-    """Set a person's password and sign out their other sessions."""
+    """Set a person's password: admins for anyone, everyone else only their own."""
     user = repo.get_user(tx, user_id)
     if not rules.may_edit_profile(actor, user_id):
         raise PermissionDenied("You may only change your own password.", code="auth.role")
+    rules.authorize(actor, "tokens.own")  # a write: needs a write-scoped credential
     user.password_hash = hash_password(rules.check_password(password))
+    user.updated_at = now
+    audit.record(
+        tx, actor=actor, kind="user.password_set", subject_type="user", subject_id=user.id, at=now
+    )
+
+
+def change_own_password(
+    tx: Session,
+    *,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    now: datetime,
+    max_failures: int,
+    window: timedelta,
+) -> None:
+    """Change the actor's own password after checking the current one.
+
+    A wrong current password counts as a failed sign-in (same lock-out as ``authenticate``)
+    and is recorded in this transaction, so the adapter must commit on that failure too.
+    Nothing else is written before an error is raised.
+    """
+    rules.authorize(actor, "tokens.own")  # a write: needs a write-scoped credential
+    if actor.user_id is None:
+        raise PermissionDenied("Only a person has a password to change.", code="auth.role")
+    user = repo.get_user(tx, actor.user_id)
+    retry = rules.login_retry_after(
+        repo.list_login_failures(tx, user.email, now - window),
+        now=now,
+        max_failures=max_failures,
+        window=window,
+    )
+    if retry is not None:
+        raise RateLimited(
+            f"Too many wrong passwords for this account; try again in {retry} seconds.",
+            retry_after=retry,
+            code="auth.rate_limited",
+        )
+    if not verify_password(user.password_hash, current_password):
+        tx.add(LoginFailure(email=user.email, at=now))
+        raise ValidationFailed.one(
+            "current_password", "The current password is wrong.", code="auth.wrong_password"
+        )
+    rules.check_password(new_password, field="new_password")
+    user.password_hash = hash_password(new_password)
     user.updated_at = now
     audit.record(
         tx, actor=actor, kind="user.password_set", subject_type="user", subject_id=user.id, at=now

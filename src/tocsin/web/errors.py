@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tocsin.kernel.errors import (
@@ -64,7 +65,7 @@ def field_errors(exc: RequestValidationError) -> list[FieldError]:
         if err.get("type") == "extra_forbidden":
             message = "Unknown field."
         elif err.get("type") == "json_invalid":
-            path = path or "body"
+            path = "body"  # pydantic puts the character offset in the location
             message = "The body is not valid JSON."
         out.append(FieldError(path or "body", message))
     return out
@@ -121,6 +122,14 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code, message), exc.status_code, headers=getattr(exc, "headers", None)
         )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        # A race the action's own check could not see (two requests creating the same
+        # thing at once); the unique index refused the second. Nothing was written.
+        log.warning("request.conflict", path=request.url.path)
+        message = "This conflicts with a change made at the same moment; reload and try again."
+        return JSONResponse(error_body("conflict", message), status_code=409)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,218 @@
+"""Request and response bodies of the REST API (the OpenAPI schema is generated from these).
+
+Requests forbid unknown fields and bound every string, so bad input is a 422 naming
+the field before any action runs. Business rules (email format, known time zone,
+password length) stay in the actions; these models only check shape.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+Role = Literal["admin", "manager", "responder", "observer", "stakeholder"]
+TokenScope = Literal["read", "write"]
+MessageStatus = Literal["pending", "sending", "sent", "retry", "failed"]
+
+
+def storable(value: str) -> str:
+    """Refuse text no database can store: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("Text must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("Text must be valid Unicode.") from None
+    return value
+
+
+Email = Annotated[str, Field(min_length=1, max_length=254), AfterValidator(storable)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(storable)]
+TeamName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(storable)]
+Description = Annotated[str, Field(max_length=2000), AfterValidator(storable)]
+TokenName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(storable)]
+TimeZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable)]
+Password = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(storable)]
+Search = Annotated[str, Field(max_length=200), AfterValidator(storable)]
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResponseBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# People ---------------------------------------------------------------------------------
+
+
+class UserCreate(RequestBody):
+    email: Email
+    name: Name
+    role: Role
+    time_zone: TimeZone = "UTC"
+    password: Password | None = None
+
+
+class UserUpdate(RequestBody):
+    email: Email | None = None
+    name: Name | None = None
+    role: Role | None = None
+    time_zone: TimeZone | None = None
+    is_active: bool | None = None
+
+
+class MeUpdate(RequestBody):
+    name: Name | None = None
+    time_zone: TimeZone | None = None
+
+
+class PasswordChange(RequestBody):
+    current_password: Password
+    new_password: Password
+
+
+class UserOut(ResponseBody):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    time_zone: str
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserPage(BaseModel):
+    data: list[UserOut]
+    next_cursor: str | None
+
+
+# Teams ----------------------------------------------------------------------------------
+
+
+class MemberIn(RequestBody):
+    user_id: uuid.UUID
+    is_manager: bool = False
+
+
+class TeamCreate(RequestBody):
+    name: TeamName
+    description: Description = ""
+    members: list[MemberIn] | None = Field(default=None, max_length=1000)
+
+
+class TeamUpdate(RequestBody):
+    name: TeamName | None = None
+    description: Description | None = None
+    members: list[MemberIn] | None = Field(default=None, max_length=1000)
+
+
+class MemberOut(ResponseBody):
+    user_id: uuid.UUID
+    is_manager: bool
+
+
+class TeamOut(ResponseBody):
+    id: uuid.UUID
+    name: str
+    description: str
+    members: list[MemberOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TeamPage(BaseModel):
+    data: list[TeamOut]
+    next_cursor: str | None
+
+
+# Tokens ---------------------------------------------------------------------------------
+
+
+class TokenCreate(RequestBody):
+    name: TokenName
+    scope: TokenScope
+
+
+class TokenOut(ResponseBody):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    prefix: str
+    scope: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The token itself; shown only in this response, never again.")
+
+
+class TokenList(BaseModel):
+    data: list[TokenOut]
+
+
+# Messages and audit ---------------------------------------------------------------------
+
+
+class MessageQueued(BaseModel):
+    id: uuid.UUID
+    status: str
+
+
+class MessageOut(ResponseBody):
+    id: uuid.UUID
+    channel: str
+    recipient: str
+    user_id: uuid.UUID | None
+    subject: str
+    status: str
+    attempts: int
+    max_attempts: int | None
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+class AttemptOut(ResponseBody):
+    number: int
+    engine_instance: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    error: str | None
+
+
+class MessageDetail(MessageOut):
+    body: str
+    attempt_log: list[AttemptOut]
+
+
+class MessagePage(BaseModel):
+    data: list[MessageOut]
+    next_cursor: str | None
+
+
+class AuditEventOut(ResponseBody):
+    id: uuid.UUID
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_name: str
+    via: str
+    kind: str
+    subject_type: str
+    subject_id: uuid.UUID | None
+    data: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    data: list[AuditEventOut]
+    next_cursor: str | None
