@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tocsin.db.base import Base, id_column
@@ -52,3 +53,14 @@ def record(
     )
     tx.add(event)
     return event
+
+
+def list_events(
+    tx: Session, *, limit: int, before: uuid.UUID | None = None
+) -> Sequence[AuditEvent]:
+    """Newest first; ``before`` is the last id of the previous page (ids are UUIDv7, so unique
+    and in insertion order, unlike ``at``)."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if before is not None:
+        stmt = stmt.where(AuditEvent.id < before)
+    return tx.execute(stmt).scalars().all()

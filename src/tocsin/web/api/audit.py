@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
-from tocsin.db.audit import AuditEvent
+from tocsin.db import audit
 from tocsin.people import rules
 from tocsin.web.api import pagination
 from tocsin.web.api.schemas import AuditEventOut, AuditPage
@@ -23,12 +22,8 @@ def list_audit_events(
 ) -> AuditPage:
     rules.authorize(principal.actor, "audit.read")
     before = pagination.decode_id(cursor)
-    # Ids are UUIDv7, so id order is insertion order (and unique, unlike ``at``).
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
-    if before is not None:
-        stmt = stmt.where(AuditEvent.id < before)
     with services.db.read() as tx:
-        events = tx.execute(stmt).scalars().all()
+        events = audit.list_events(tx, limit=limit + 1, before=before)
         page = [AuditEventOut.model_validate(e) for e in events[:limit]]
     more = len(events) > limit
     return AuditPage(data=page, next_cursor=pagination.encode(str(page[-1].id)) if more else None)
