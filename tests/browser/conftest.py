@@ -157,6 +157,8 @@ def live_server(live_container: bootstrap.Container) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
+        if os.environ.get("TOCSIN_TEST_REQUIRE_BROWSER"):
+            pytest.fail("TOCSIN_TEST_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
         pytest.skip("Chromium not installed at /usr/bin/chromium (apt-get install chromium)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

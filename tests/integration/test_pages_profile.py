@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from tests.integration.pages_support import (
+    PASSWORD,
     count,
     field_error,
     main_of,
@@ -126,24 +127,42 @@ def test_password_change(container: Container) -> None:
             "/profile/password",
             data={
                 "csrf_token": token,
+                "current_password": PASSWORD,
                 "new_password": "a new password 1",
                 "confirm_password": "another one 2",
             },
         )
         short = client.post(
             "/profile/password",
-            data={"csrf_token": token, "new_password": "short", "confirm_password": "short"},
+            data={
+                "csrf_token": token,
+                "current_password": PASSWORD,
+                "new_password": "short",
+                "confirm_password": "short",
+            },
+        )
+        wrong_current = client.post(
+            "/profile/password",
+            data={
+                "csrf_token": token,
+                "current_password": "not my password",
+                "new_password": "a new password 1",
+                "confirm_password": "a new password 1",
+            },
         )
         ok = client.post(
             "/profile/password",
             data={
                 "csrf_token": token,
+                "current_password": PASSWORD,
                 "new_password": "a new password 1",
                 "confirm_password": "a new password 1",
             },
         )
     assert differ.status_code == 422 and "differ" in field_error(differ.text, "confirm_password")
     assert short.status_code == 422 and "at least 10" in field_error(short.text, "new_password")
+    assert wrong_current.status_code == 422
+    assert field_error(wrong_current.text, "current_password")
     assert ok.status_code == 303
     with page_client(container) as client:
         sign_in(client, "rita@example.com", "a new password 1")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from tocsin.kernel.errors import Conflict, ValidationFailed
+from tocsin.kernel.errors import Conflict, RateLimited, TocsinError, ValidationFailed
 from tocsin.notifications import actions as notifications_actions
 from tocsin.people import actions as people_actions
 from tocsin.people import repo as people_repo
@@ -110,24 +111,31 @@ def password_change(
             errors={"confirm_password": message},
             forms={"password": message},
         )
-    try:
-        with services.db.transaction() as tx:
-            people_actions.set_password(
+    settings = services.settings
+    refused: TocsinError | None = None
+    with services.db.transaction() as tx:
+        try:
+            people_actions.change_own_password(
                 tx,
-                user_id=viewer.user.id,
-                password=password,
                 actor=viewer.actor,
+                current_password=text(form, "current_password"),
+                new_password=password,
                 now=services.clock.now(),
+                max_failures=settings.login_max_failures,
+                window=timedelta(minutes=settings.login_window_minutes),
             )
-    except ValidationFailed as exc:
-        messages = {"new_password": exc.message}
+        except (ValidationFailed, RateLimited) as exc:
+            # Commit anyway: a wrong current password counts towards the lock-out.
+            refused = exc
+    if refused is not None:
+        field = refused.fields[0].field if refused.fields else "current_password"
         return _profile(
             request,
             viewer,
             services,
-            status=FORM_INVALID,
-            errors=messages,
-            forms={"password": exc.message},
+            status=429 if isinstance(refused, RateLimited) else FORM_INVALID,
+            errors={field: refused.message},
+            forms={"password": refused.message},
         )
     return RedirectResponse("/profile?notice=password", status_code=303)
 
