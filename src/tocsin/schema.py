@@ -5,7 +5,16 @@ from tocsin.db.base import Base
 from tocsin.engine import tables as engine_tables
 from tocsin.notifications import tables as notification_tables
 from tocsin.people import tables as people_tables
+from tocsin.services import tables as service_tables
 
 metadata = Base.metadata
 
-__all__ = ["audit", "counters", "engine_tables", "metadata", "notification_tables", "people_tables"]
+__all__ = [
+    "audit",
+    "counters",
+    "engine_tables",
+    "metadata",
+    "notification_tables",
+    "people_tables",
+    "service_tables",
+]

@@ -156,7 +156,7 @@ def test_db_upgrade_on_postgres(pg_admin_url: str, tmp_path: Path) -> None:
             TOCSIN_DATABASE_URL=url,
         )
         assert up.returncode == 0, up.stderr
-        assert json.loads(up.stdout) == {"revision": "0001", "database": "postgresql"}
+        assert json.loads(up.stdout) == {"revision": "0002", "database": "postgresql"}
         current = tocsin(
             "--data-dir",
             str(tmp_path),

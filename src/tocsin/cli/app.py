@@ -12,6 +12,7 @@ import typer
 from tocsin import __version__, bootstrap
 from tocsin.cli import demo as demo_cmd
 from tocsin.cli import people as people_cmd
+from tocsin.cli import services as services_cmd
 from tocsin.cli.context import Globals, container, globals_of, handled
 from tocsin.cli.output import FORMAT_OPTION, Format, emit
 from tocsin.cli.server import run_server
@@ -30,6 +31,8 @@ app.add_typer(people_cmd.user_app, name="user")
 app.add_typer(people_cmd.token_app, name="token")
 app.command("users", help="List people.")(people_cmd.list_users)
 app.command("teams", help="List teams and their members.")(people_cmd.list_teams)
+app.add_typer(services_cmd.service_app, name="service")
+app.command("services", help="List services and their integrations.")(services_cmd.list_services)
 app.command("demo")(demo_cmd.demo)
 
 

@@ -20,11 +20,30 @@ PASSWORD_MAX_LENGTH: Final = 1024
 # What each role may do. Writes also need a write-scoped credential (see ``authorize``).
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "admin": frozenset(
-        {"people.read", "people.write", "teams.read", "teams.write", "tokens.own", "audit.read"}
+        {
+            "people.read",
+            "people.write",
+            "teams.read",
+            "teams.write",
+            "services.read",
+            "services.write",
+            "tokens.own",
+            "audit.read",
+        }
     ),
-    "manager": frozenset({"people.read", "teams.read", "teams.write", "tokens.own", "audit.read"}),
-    "responder": frozenset({"people.read", "teams.read", "tokens.own"}),
-    "observer": frozenset({"people.read", "teams.read", "tokens.own"}),
+    "manager": frozenset(
+        {
+            "people.read",
+            "teams.read",
+            "teams.write",
+            "services.read",
+            "services.write",
+            "tokens.own",
+            "audit.read",
+        }
+    ),
+    "responder": frozenset({"people.read", "teams.read", "services.read", "tokens.own"}),
+    "observer": frozenset({"people.read", "teams.read", "services.read", "tokens.own"}),
     "stakeholder": frozenset({"teams.read", "tokens.own"}),
 }
 

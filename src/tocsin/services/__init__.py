@@ -1,0 +1,1 @@
+"""Services: monitored services, integrations and routing keys, urgency, support hours."""
