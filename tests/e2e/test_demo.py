@@ -70,6 +70,8 @@ def test_demo_serves_a_populated_instance_and_delivers_its_email(tmp_path: Path)
     with sqlite3.connect(data / "tocsin.sqlite3") as db:
         assert db.execute("select count(*) from users").fetchone()[0] == 25
         assert db.execute("select count(*) from teams").fetchone()[0] == 11
+        keys = [k for (k,) in db.execute("select routing_key from integrations")]
+        assert len(keys) == 7 and all(len(k) == 32 for k in keys)
         assert db.execute("select status from outbound_messages").fetchall() == [("sent",)]
 
 

@@ -15,6 +15,7 @@ from tocsin.cli.server import run_server
 from tocsin.notifications import actions as outbox
 from tocsin.people import actions, repo
 from tocsin.people.actions import Membership
+from tocsin.services import actions as service_actions
 
 DEMO_PASSWORD = "tocsin-demo"  # noqa: S105 - printed on start; demo data only
 ADMIN_EMAIL = "admin@example.com"
@@ -176,6 +177,29 @@ PEOPLE = (
 )
 
 
+SERVICES = (
+    # (name, team, urgency rule, description, runbook)
+    ("Checkout API", "Payments", "high", "Takes orders and card payments.", "checkout-api"),
+    ("Payouts", "Payments", "support_hours", "Daily merchant payouts.", "payouts"),
+    ("Storefront Web", "Storefront", "severity", "The public shop.", "storefront-web"),
+    ("Kubernetes Platform", "Platform", "high", "Production clusters and ingress.", "k8s"),
+    ("Primary Postgres", "Platform", "high", "The main database cluster.", "postgres"),
+    ("Recommendations", "Data", "low", "Product suggestions; degrades gracefully.", "recs"),
+    (
+        "Nightly ETL",
+        "Data",
+        "support_hours",
+        "Warehouse loads; fine to wait for the morning.",
+        "etl",
+    ),
+)
+
+BUSINESS_HOURS = {
+    "time_zone": "Europe/London",
+    "windows": [{"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:30"}],
+}
+
+
 def seed(tx: Session, *, now: datetime, base_url: str) -> bool:
     """Create the demo organisation unless people already exist; True if it seeded."""
     if repo.count_users(tx) > 0:
@@ -202,6 +226,20 @@ def seed(tx: Session, *, now: datetime, base_url: str) -> bool:
             if team_name in p.teams
         ]
         actions.update_team(tx, team_id=team.id, members=members, actor=CLI_ACTOR, now=now)
+    for name, owner, rule, description, runbook in SERVICES:
+        service_actions.create_service(
+            tx,
+            name=name,
+            description=description,
+            owner_team_id=repo.get_team_by_name(tx, owner).id,
+            urgency_rule=rule,
+            support_hours=BUSINESS_HOURS if rule == "support_hours" else None,
+            ack_timeout_minutes=30,
+            auto_resolve_minutes=240 if rule != "high" else None,
+            runbook_links=[{"title": "Runbook", "url": f"https://runbooks.example.com/{runbook}"}],
+            actor=CLI_ACTOR,
+            now=now,
+        )
     # One real message, so the message log shows what delivery looks like (sent, or why not).
     admin = users[ADMIN_EMAIL]
     admin_actor = actions.actor_for(admin, via="cli")

@@ -68,6 +68,13 @@ def find_team_by_name(tx: Session, name: str) -> Team | None:
     ).scalar_one_or_none()
 
 
+def get_team_by_name(tx: Session, name: str) -> Team:
+    team = find_team_by_name(tx, name)
+    if team is None:
+        raise NotFound("team", name)
+    return team
+
+
 def list_teams(tx: Session, *, after: str | None = None, limit: int = 100) -> Sequence[Team]:
     stmt = select(Team).order_by(Team.name).limit(limit)
     if after:
