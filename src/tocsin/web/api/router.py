@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends, Request
 
-from tocsin.web.api import audit, me, messages, people, teams, tokens
+from tocsin.web.api import audit, me, messages, people, services, teams, tokens
 from tocsin.web.deps import authenticate, check_csrf
 
 
@@ -24,3 +24,4 @@ router.include_router(teams.router)
 router.include_router(tokens.router)
 router.include_router(messages.router)
 router.include_router(audit.router)
+router.include_router(services.router)

@@ -216,3 +216,90 @@ class AuditEventOut(ResponseBody):
 class AuditPage(BaseModel):
     data: list[AuditEventOut]
     next_cursor: str | None
+
+
+# Services ------------------------------------------------------------------------------
+
+UrgencyRule = Literal["high", "low", "severity", "support_hours"]
+OutsideHours = Literal["low", "hold"]
+IntegrationKind = Literal["events_v2", "alertmanager", "generic_webhook", "heartbeat"]
+ServiceName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(storable)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(storable)]
+Url = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(storable)]
+Clock = Annotated[str, Field(min_length=4, max_length=5), AfterValidator(storable)]
+
+
+class SupportWindow(RequestBody):
+    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1, max_length=7)
+    start: Clock
+    end: Clock
+
+
+class SupportHours(RequestBody):
+    time_zone: TimeZone
+    windows: list[SupportWindow] = Field(min_length=1, max_length=50)
+
+
+class RunbookLink(RequestBody):
+    title: ShortText
+    url: Url
+
+
+class ServiceCreate(RequestBody):
+    name: ServiceName
+    description: Description = ""
+    owner_team_id: uuid.UUID | None = None
+    urgency_rule: UrgencyRule = "high"
+    support_hours: SupportHours | None = None
+    outside_hours: OutsideHours = "low"
+    ack_timeout_minutes: int | None = Field(default=None, ge=1, le=1440)
+    auto_resolve_minutes: int | None = Field(default=None, ge=1, le=10080)
+    runbook_links: list[RunbookLink] = Field(default_factory=list, max_length=20)
+
+
+class ServiceUpdate(RequestBody):
+    """Fields left out keep their value; ``null`` clears a nullable field."""
+
+    name: ServiceName | None = None
+    description: Description | None = None
+    owner_team_id: uuid.UUID | None = None
+    urgency_rule: UrgencyRule | None = None
+    support_hours: SupportHours | None = None
+    outside_hours: OutsideHours | None = None
+    ack_timeout_minutes: int | None = Field(default=None, ge=1, le=1440)
+    auto_resolve_minutes: int | None = Field(default=None, ge=1, le=10080)
+    runbook_links: list[RunbookLink] | None = Field(default=None, max_length=20)
+
+
+class IntegrationCreate(RequestBody):
+    kind: IntegrationKind
+    name: ShortText
+
+
+class IntegrationOut(ResponseBody):
+    id: uuid.UUID
+    kind: str
+    name: str
+    routing_key: str
+    created_at: datetime
+
+
+class ServiceOut(ResponseBody):
+    id: uuid.UUID
+    name: str
+    description: str
+    owner_team_id: uuid.UUID | None
+    urgency_rule: str
+    support_hours: dict[str, Any] | None
+    outside_hours: str
+    ack_timeout_minutes: int | None
+    auto_resolve_minutes: int | None
+    runbook_links: list[dict[str, str]]
+    integrations: list[IntegrationOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ServicePage(BaseModel):
+    data: list[ServiceOut]
+    next_cursor: str | None
