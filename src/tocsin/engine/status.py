@@ -44,7 +44,7 @@ def purge_stale(tx: Session, *, now: datetime, older_than: timedelta) -> int:
 
 @dataclass(frozen=True)
 class EngineHealth:
-    """Whether any engine instance completed a cycle recently."""
+    """Whether any engine instance completed a cycle recently, and how many did."""
 
     last_cycle_at: datetime | None
     instances: int
@@ -59,7 +59,12 @@ def engine_health(tx: Session, *, now: datetime, ready_within: timedelta) -> Eng
         .order_by(EngineInstance.last_cycle_at.desc())
         .limit(1)
     ).scalar_one_or_none()
-    count = tx.execute(select(func.count()).select_from(EngineInstance)).scalar_one()
+    # Only instances that cycled recently count; a killed engine's row lingers until purged.
+    count = tx.execute(
+        select(func.count())
+        .select_from(EngineInstance)
+        .where(EngineInstance.last_cycle_at >= now - ready_within)
+    ).scalar_one()
     lag = (now - last).total_seconds() if last is not None else None
     return EngineHealth(
         last_cycle_at=last,
