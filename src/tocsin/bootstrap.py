@@ -87,6 +87,7 @@ def build_runner(container: Container) -> Runner:
             claim_for=timedelta(seconds=s.claim_seconds),
             batch_size=s.engine_batch_size,
             max_attempts=s.max_attempts,
+            parallel=s.dispatch_parallel,
             retry=RetryPolicy(
                 base=timedelta(seconds=s.retry_base_seconds),
                 cap=timedelta(seconds=s.retry_max_seconds),

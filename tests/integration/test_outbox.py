@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+from tests.databases import wipe
+from tocsin import bootstrap
 from tocsin.bootstrap import Container
-from tocsin.channels.base import DeliveryError, Recording
+from tocsin.channels.base import Delivered, DeliveryError, Envelope, Recording
 from tocsin.kernel.clock import FrozenClock
 from tocsin.notifications import actions, repo
+from tocsin.settings import Settings
 
 
 def _enqueue(container: Container, key: str = "k1") -> None:
@@ -68,3 +72,40 @@ def test_permanent_failure_is_final(container: Container, email_channel: Recordi
         (message,) = repo.list_messages(tx)
         assert message.status == "failed"
         assert message.last_error == "550 no such user"
+
+
+class _Gate:
+    """A channel whose sends wait until four are in flight at once (or fail after 10 s)."""
+
+    name = "email"
+
+    def __init__(self) -> None:
+        self.barrier = threading.Barrier(4, timeout=10)
+        self.lock = threading.Lock()
+        self.sent: list[str] = []
+
+    def send(self, envelope: Envelope, *, timeout: float) -> Delivered:
+        self.barrier.wait()
+        with self.lock:
+            self.sent.append(envelope.dedup_key)
+        return Delivered()
+
+
+def test_sends_in_parallel_waves_and_each_message_once(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    gate = _Gate()
+    c = bootstrap.build(settings, clock=clock, channels={"email": gate}, configure_logging=False)
+    try:
+        for i in range(8):
+            _enqueue(c, f"k{i}")
+        report = c.runner.run_cycle()
+        assert report.failed == {}
+        assert report.work["dispatcher"] == 8
+        assert sorted(gate.sent) == [f"k{i}" for i in range(8)]
+        with c.db.read() as tx:
+            assert repo.count_by_status(tx) == {"sent": 8}
+    finally:
+        c.runner.stop()
+        wipe(c.db)
+        c.db.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,6 +24,10 @@ class DispatchConfig:
     batch_size: int = 50
     max_attempts: int = 5
     max_batches: int = 10
+    # Messages sent at once. Claims are taken only for free senders, so a claim never
+    # waits in a queue while its deadline runs out (that would let a second engine
+    # claim and send the same message).
+    parallel: int = 4
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     skip_locked: bool = False
 
@@ -38,11 +43,12 @@ class Dispatcher:
             raise ValueError(
                 "the claim must outlast the send timeout, or two engines could send at once"
             )
+        if config.parallel < 1:
+            raise ValueError("parallel must be at least 1")
         self.channels = channels
         self.config = config
 
     def run(self, ctx: CycleContext) -> int:
-        done = 0
         with ctx.db.transaction() as tx:
             expired = actions.expire_claims(
                 tx,
@@ -52,21 +58,32 @@ class Dispatcher:
             )
         if expired:
             log.warning("message.claims_expired", count=expired)
-        for _ in range(self.config.max_batches):
+        with ThreadPoolExecutor(self.config.parallel, thread_name_prefix="tocsin-send") as pool:
+            return self._drain(ctx, pool)
+
+    def _drain(self, ctx: CycleContext, pool: ThreadPoolExecutor) -> int:
+        """Claim and send waves of up to ``parallel`` messages until none is due (or the budget)."""
+        done = 0
+        budget = self.config.batch_size * self.config.max_batches
+        while done < budget:
+            want = min(self.config.parallel, budget - done)
             with ctx.db.transaction() as tx:
                 claims = actions.claim_due(
                     tx,
                     now=ctx.clock.now(),
                     holder=ctx.instance_id,
                     claim_for=self.config.claim_for,
-                    limit=self.config.batch_size,
+                    limit=want,
                     default_max_attempts=self.config.max_attempts,
                     skip_locked=self.config.skip_locked,
                 )
-            for claim in claims:
-                self._deliver(ctx, claim)
-                done += 1
-            if len(claims) < self.config.batch_size:
+            if len(claims) == 1:
+                self._deliver(ctx, claims[0])
+            else:
+                # list() waits for every send and re-raises the first error, if any.
+                list(pool.map(lambda claim: self._deliver(ctx, claim), claims))
+            done += len(claims)
+            if len(claims) < want:
                 break
         return done
 
