@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import outbox
+from bench import outbox, schedules
 
 
 def main(argv: list[str]) -> int:
     outbox.main(quick="--quick" in argv)
+    schedules.main(quick="--quick" in argv)
     return 0
 
 

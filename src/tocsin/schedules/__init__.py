@@ -1,0 +1,1 @@
+"""On-call schedules: layers, rotations, overrides, time off; pure rules in ``rules``."""
