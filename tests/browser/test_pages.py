@@ -116,3 +116,32 @@ def test_revoke_asks_for_confirmation(page: Page) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
     revoke.click()
     expect(page.get_by_text("Token revoked.")).to_be_visible()
+
+
+def test_create_a_service_on_a_phone(phone: Page, artifacts_dir: Path) -> None:
+    sign_in(phone)
+    phone.goto("/services/new")
+    phone.get_by_label("Service name").fill("Card Authorisation")
+    phone.get_by_label("Owner team").select_option(label="Payments")
+    phone.get_by_label("By support hours").check()
+    phone.get_by_label("Time zone").fill("Europe/London")
+    for day in ("Mon", "Tue", "Wed", "Thu", "Fri"):
+        phone.get_by_label(f"{day} in window 1").check()
+    phone.locator("#support_hours-windows-0-start").fill("09:00")
+    phone.locator("#support_hours-windows-0-end").fill("08:00")  # before the start: refused
+    phone.locator("#runbook_links-0-title").fill("Card runbook")
+    phone.locator("#runbook_links-0-url").fill("https://wiki.example.com/cards")
+    phone.get_by_role("button", name="Create service").click()
+    expect(phone.locator("#support_hours-windows-0-end-error")).to_contain_text(
+        "End must be after start"
+    )
+    phone.screenshot(path=artifacts_dir / "service-new-375.png", full_page=True)
+    _no_horizontal_scroll(phone, 375)
+    phone.locator("#support_hours-windows-0-end").fill("17:30")
+    phone.get_by_role("button", name="Create service").click()
+    expect(phone.get_by_role("heading", name="Card Authorisation")).to_be_visible()
+    expect(phone.get_by_text("Mon\u2013Fri 09:00\u201317:30")).to_be_visible()
+    key = phone.get_by_role("textbox", name="PagerDuty Events API v2 routing key of Events API v2")
+    expect(key).to_have_value(re.compile(r"^[0-9a-f]{32}$"))
+    phone.screenshot(path=artifacts_dir / "service-detail-375.png", full_page=True)
+    _no_horizontal_scroll(phone, 375)

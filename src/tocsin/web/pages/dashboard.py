@@ -1,4 +1,4 @@
-"""The dashboard: engine health, teams, people and the latest outbound messages."""
+"""The dashboard: engine health, services, teams, people and the latest outbound messages."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from starlette.responses import Response
 from tocsin.notifications import repo as notifications_repo
 from tocsin.people import repo as people_repo
 from tocsin.people import rules as people_rules
+from tocsin.services import repo as services_repo
 from tocsin.web.deps import AppServices
 from tocsin.web.pages.forms import Viewer
 from tocsin.web.pages.messages import sees_all_messages
@@ -23,14 +24,23 @@ def dashboard(request: Request, viewer: Viewer, services: AppServices) -> Respon
     health = services.engine_health()
     everyone = sees_all_messages(viewer)
     sees_people = people_rules.allows(viewer.actor.role, "people.read")
+    sees_services = people_rules.allows(viewer.actor.role, "services.read")
     with services.db.read() as tx:
         me = people_repo.get_user(tx, viewer.user.id)
+        service_rows = services_repo.list_services(tx, limit=LIST_LIMIT) if sees_services else []
+        owners = {t.id: t for t in people_repo.list_teams(tx, limit=500)} if service_rows else {}
         context = {
             "section": "dashboard",
             "health": health,
             "team_count": people_repo.count_teams(tx),
             "teams": people_repo.list_teams(tx, limit=LIST_LIMIT),
             "my_teams": sorted((m.team for m in me.memberships), key=lambda t: t.name),
+            "sees_services": sees_services,
+            "service_count": services_repo.count_services(tx) if sees_services else 0,
+            "services": [
+                (svc, owners.get(svc.owner_team_id) if svc.owner_team_id else None)
+                for svc in service_rows
+            ],
             "sees_people": sees_people,
             "people_count": people_repo.count_users(tx) if sees_people else None,
             "people": people_repo.list_users(tx, limit=LIST_LIMIT) if sees_people else [],
