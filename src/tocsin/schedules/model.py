@@ -12,11 +12,15 @@ from datetime import date, datetime, time
 from functools import cache
 from typing import Final, Literal, NamedTuple
 
+import holidays
+
 from tocsin.kernel.errors import FieldError, ValidationFailed
 
 Source = str  # "override" or "layer:<index>"
 OVERRIDE: Final = "override"
 DAY_NAMES: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+OnHolidays = Literal["normal", "off", "only"]
+ON_HOLIDAYS: Final = ("normal", "off", "only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,8 @@ class Layer:
     restrictions: tuple[Restriction, ...] = ()
     end: datetime | None = None
     shadows: tuple[Shadow, ...] = ()
+    # "off": empty on the schedule's public holidays; "only": empty on every other day.
+    on_holidays: OnHolidays = "normal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,19 @@ class TimeOff:
 
 
 @dataclass(frozen=True, slots=True)
+class HolidayCalendar:
+    """Public holidays of ``country`` (ISO 3166-1 alpha-2, as the ``holidays`` package
+    names it) and optionally one of its ``subdivision``s (state, province, nation).
+
+    A holiday is a whole local day in the schedule's zone; layers opt in with
+    ``Layer.on_holidays``.
+    """
+
+    country: str
+    subdivision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Schedule:
     """Ordered layers (a later layer wins where it has someone), overrides on top."""
 
@@ -91,6 +110,7 @@ class Schedule:
     layers: tuple[Layer, ...]
     overrides: tuple[Override, ...] = ()
     time_off: tuple[TimeOff, ...] = ()
+    holidays: HolidayCalendar | None = None
 
 
 class Shift(NamedTuple):
@@ -126,6 +146,34 @@ class Load:
 @cache
 def zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
+
+
+@cache
+def _holiday_countries() -> dict[str, frozenset[str]]:
+    return {
+        country: frozenset(subdivisions)
+        for country, subdivisions in holidays.list_supported_countries().items()
+    }
+
+
+def _calendar_errors(calendar: HolidayCalendar) -> list[FieldError]:
+    countries = _holiday_countries()
+    if calendar.country not in countries:
+        return [
+            FieldError(
+                "holidays.country",
+                f"Unknown country {calendar.country!r}; use an ISO 3166-1 alpha-2 code "
+                "such as US or GB.",
+            )
+        ]
+    if calendar.subdivision is not None and calendar.subdivision not in countries[calendar.country]:
+        return [
+            FieldError(
+                "holidays.subdivision",
+                f"Unknown subdivision {calendar.subdivision!r} of {calendar.country}.",
+            )
+        ]
+    return []
 
 
 def is_aware(value: datetime) -> bool:
@@ -179,8 +227,19 @@ def validate(schedule: Schedule) -> Schedule:
                 "Europe/London.",
             )
         )
+    if schedule.holidays is not None:
+        errors.extend(_calendar_errors(schedule.holidays))
     for i, layer in enumerate(schedule.layers):
         path = f"layers[{i}]"
+        if layer.on_holidays not in ON_HOLIDAYS:
+            errors.append(FieldError(f"{path}.on_holidays", "Use one of normal, off or only."))
+        elif layer.on_holidays != "normal" and schedule.holidays is None:
+            errors.append(
+                FieldError(
+                    f"{path}.on_holidays",
+                    "Choose the schedule's holiday calendar first, or keep this layer normal.",
+                )
+            )
         if layer.turn_hours <= 0:
             errors.append(FieldError(f"{path}.turn_hours", "A turn must last at least one hour."))
         if layer.end is not None and not is_aware(layer.end):

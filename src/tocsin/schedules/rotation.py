@@ -102,10 +102,11 @@ class Rotation:
     def _touched(self, first: int, last: int) -> set[int]:
         """The turns among ``first..last`` that some time off of a participant touches."""
         found: set[int] = set()
-        if not self._away or first > last:
+        away = self._away
+        if not away or first > last:
             return found
         start, end = self.bound(first), self.bound(last + 1)
-        for spans in self._away.values():
+        for spans in away.values():
             for s, e in spans:
                 if s < end and start < e:
                     found.update(range(max(first, self.index(s)), min(last, self.index(e - 1)) + 1))
@@ -169,11 +170,6 @@ class Rotation:
             high = min(high, to_us(layer.end))
         if low >= high or not layer.participants:
             return []
-        first = self.index(low)
-        if first < 0:  # the layer starts at its anchor
-            low, first = max(low, self.first), 0
-            if low >= high:
-                return []
         spans: list[tuple[int, int]] | None = None
         if layer.restrictions:
             if high - low == 1:  # one instant (oncall_at): no need to list the windows
@@ -183,6 +179,11 @@ class Rotation:
                 spans = windows(self.wall, layer.restrictions, low, high)
                 if not spans:
                     return []
+        first = self.index(low)
+        if first < 0:  # the layer starts at its anchor
+            low, first = max(low, self.first), 0
+            if low >= high:
+                return []
         last = self.index(high - 1)
         holders = self.holders(first, last)
         bounds = self.bounds(first, last + 1)  # shared with the wall's memo: never mutate
@@ -202,13 +203,20 @@ def is_open(wall: Wall, restrictions: Sequence[Restriction], instant: int) -> bo
     """Whether ``instant`` is inside one of the windows (same result as ``windows``)."""
     day = wall.day_of(instant)
     at = wall.at
+    # A window of day d lies within local day d, except around a transition at
+    # midnight: then look at the neighbours too. Three days at one offset have none.
+    offset = wall.day_offset(day)
+    steady = (
+        offset is not None
+        and wall.day_offset(day - 1) == offset
+        and wall.day_offset(day + 1) == offset
+    )
+    days = (day,) if steady else (day, day - 1, day + 1)
     for r in restrictions:
         start_clock = clock_us(r.start)
         end_clock = clock_us(r.end)
         if r.start_day is None or r.end_day is None:
-            # A window of day d lies within local day d, except around a transition
-            # at midnight: look at the neighbours too.
-            for d in (day, day - 1, day + 1):
+            for d in days:
                 if at(d, start_clock) <= instant < at(d, end_clock or DAY_US):
                     return True
             continue

@@ -10,8 +10,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from tocsin.schedules import holidays
 from tocsin.schedules.model import (
     OVERRIDE,
+    HolidayCalendar,
     Layer,
     Load,
     OnCall,
@@ -29,6 +31,7 @@ from tocsin.schedules.rotation import Interval, Rotation, windows
 from tocsin.schedules.wallclock import HOUR_US, Wall, from_us, to_us
 
 __all__ = [
+    "HolidayCalendar",
     "Layer",
     "Load",
     "OnCall",
@@ -68,12 +71,25 @@ def _rotations(schedule: Schedule) -> list[Rotation]:
     return [Rotation(layer, wall, schedule.time_off) for layer in schedule.layers]
 
 
+def _segments(
+    schedule: Schedule, index: int, rotation: Rotation, low: int, high: int
+) -> list[Interval]:
+    """One layer's intervals in ``[low, high)``, its ``on_holidays`` mode applied."""
+    found = rotation.segments(low, high)
+    mode = schedule.layers[index].on_holidays
+    if mode == "normal" or schedule.holidays is None or not found:
+        return found
+    holes = holidays.spans(schedule.holidays, rotation.wall, low, high)
+    return holidays.masked(found, mode, holes)
+
+
 def _pieces(schedule: Schedule, low: int, high: int) -> list[_Piece]:
     """The final schedule over ``[low, high)`` as sorted, unmerged pieces."""
     levels: list[tuple[list[Interval], str]] = [(_overrides(schedule, low, high), OVERRIDE)]
     rotations = _rotations(schedule)
     for index in range(len(rotations) - 1, -1, -1):
-        levels.append((rotations[index].segments(low, high), _layer_source(index)))
+        level = _segments(schedule, index, rotations[index], low, high)
+        levels.append((level, _layer_source(index)))
     out: list[_Piece] = []
     covered: list[tuple[int, int]] = []
     for number, (level, source) in enumerate(levels):
@@ -134,12 +150,17 @@ def render(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
     """
     check_range(start, end)
     pieces = _merged(_pieces(schedule, to_us(start), to_us(end)))
-    instants: dict[int, datetime] = {}
-    for s, e, _, _ in pieces:
-        if s not in instants:
-            instants[s] = from_us(s)
-        instants[e] = from_us(e)
-    return [Shift(user, instants[s], instants[e], source) for s, e, user, source in pieces]
+    # Consecutive shifts mostly share an instant: convert each one once. tuple.__new__
+    # skips the named tuple's Python-level __new__ (a year has thousands of shifts).
+    new = tuple.__new__
+    out: list[Shift] = []
+    append = out.append
+    last_us, last = -1, start
+    for s, e, user, source in pieces:
+        begin = last if s == last_us else from_us(s)
+        last_us, last = e, from_us(e)
+        append(new(Shift, (user, begin, last, source)))
+    return out
 
 
 def merge(shifts: Iterable[Shift]) -> list[Shift]:
@@ -182,20 +203,22 @@ def oncall_at(schedule: Schedule, at: datetime) -> tuple[OnCall, ...]:
     who shadow that person follow with ``shadow=True``; overrides have no shadows.
     """
     check_instant(at)
-    covering = [o.user for o in schedule.overrides if o.start_at <= at < o.end_at]
-    if covering:
-        return (OnCall(covering[0], OVERRIDE),)
+    for override in schedule.overrides:
+        if override.start_at <= at < override.end_at:
+            return (OnCall(override.user, OVERRIDE),)
     instant = to_us(at)
     wall = Wall(ZoneInfo(schedule.time_zone))
+    # Top layer first, and a Rotation only for the layers looked at: usually one.
     for index in range(len(schedule.layers) - 1, -1, -1):
-        rotation = Rotation(schedule.layers[index], wall, schedule.time_off)
-        found = rotation.segments(instant, instant + 1)
+        layer = schedule.layers[index]
+        rotation = Rotation(layer, wall, schedule.time_off)
+        found = _segments(schedule, index, rotation, instant, instant + 1)
         if found:
             user = found[0][2]
             source = _layer_source(index)
             riders = tuple(
                 OnCall(s.user, source, shadow=True, shadows_user=user)
-                for s in schedule.layers[index].shadows
+                for s in layer.shadows
                 if s.shadows_user == user
             )
             return (OnCall(user, source), *riders)

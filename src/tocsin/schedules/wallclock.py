@@ -72,13 +72,14 @@ class Wall:
     day with a transition goes through ``wall_to_us``.
     """
 
-    __slots__ = ("_days", "_series", "_weeks", "zone")
+    __slots__ = ("_day_of", "_days", "_series", "_weeks", "zone")
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
         self._weeks: dict[int, int | None] = {}
         self._days: dict[int, int | None] = {}
         self._series: dict[tuple[int, int, int, int], list[int]] = {}
+        self._day_of: dict[int, int] = {}
 
     def _constant(self, first: int, last: int) -> int | None:
         """The offset over local days ``first..last`` if it is the same throughout.
@@ -156,4 +157,8 @@ class Wall:
 
     def day_of(self, instant: int) -> int:
         """The local day (ordinal) an instant falls on."""
-        return self.local(instant).toordinal()
+        # One lookup asks this of the same instant for each layer it reaches.
+        day = self._day_of.get(instant)
+        if day is None:
+            day = self._day_of[instant] = self.local(instant).toordinal()
+        return day
