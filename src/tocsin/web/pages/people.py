@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +13,7 @@ from tocsin.kernel.errors import Conflict, PermissionDenied, ValidationFailed
 from tocsin.people import actions as people_actions
 from tocsin.people import repo as people_repo
 from tocsin.people import rules as people_rules
+from tocsin.schedules import repo as schedules_repo
 from tocsin.web.deps import AppServices, Principal
 from tocsin.web.pages.forms import (
     FORM_INVALID,
@@ -24,6 +26,10 @@ from tocsin.web.pages.forms import (
 from tocsin.web.pages.render import render
 
 router = APIRouter()
+
+# A person's handoffs shown on their page: the last two weeks and what is planned.
+HANDOFFS_BEHIND = timedelta(days=14)
+HANDOFFS_AHEAD = timedelta(days=2)
 
 
 def choices() -> dict[str, Any]:
@@ -107,9 +113,13 @@ def person_detail(
 ) -> Response:
     people_rules.authorize(viewer.actor, "people.read")
     uid = parse_id(person_id, "user")
+    now = services.clock.now()
     with services.db.read() as tx:
         person = people_repo.get_user(tx, uid)
         memberships = sorted(person.memberships, key=lambda m: m.team.name)
+        handoffs = schedules_repo.list_handoffs_of(
+            tx, uid, since=now - HANDOFFS_BEHIND, until=now + HANDOFFS_AHEAD
+        )
         return render(
             request,
             "person_detail.html",
@@ -119,7 +129,8 @@ def person_detail(
                 "person": person,
                 "memberships": memberships,
                 "role_description": people_rules.ROLE_DESCRIPTIONS.get(person.role, ""),
-                "now": services.clock.now(),
+                "now": now,
+                "handoffs": handoffs,
                 "may_edit": people_rules.may_edit_profile(viewer.actor, person.id),
                 "notice": {"created": "Person added.", "saved": "Changes saved."}.get(notice),
             },
