@@ -1,15 +1,23 @@
-"""Run every benchmark: ``python -m bench [--quick]``."""
+"""Run benchmarks: ``python -m bench [outbox] [schedules] [ingest] [--quick]`` (default: all)."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import outbox, schedules
+from bench import ingest, outbox, schedules
+
+BENCHMARKS = {"outbox": outbox.main, "schedules": schedules.main, "ingest": ingest.main}
 
 
 def main(argv: list[str]) -> int:
-    outbox.main(quick="--quick" in argv)
-    schedules.main(quick="--quick" in argv)
+    quick = "--quick" in argv
+    names = [arg for arg in argv if not arg.startswith("-")] or list(BENCHMARKS)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+        return 2
+    for name in names:
+        BENCHMARKS[name](quick=quick)
     return 0
 
 

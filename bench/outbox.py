@@ -13,6 +13,7 @@ import os
 import platform
 import socket
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -165,3 +166,7 @@ def main(*, quick: bool = False) -> dict[str, Any]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "outbox.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+if __name__ == "__main__":
+    main(quick="--quick" in sys.argv[1:])

@@ -15,9 +15,12 @@ from tocsin.channels.email import SmtpConfig, SmtpEmail
 from tocsin.db import migrate
 from tocsin.db.session import Database
 from tocsin.engine.dispatcher import DispatchConfig, Dispatcher
+from tocsin.engine.handoffs import Handoffs
 from tocsin.engine.housekeeping import Housekeeping
+from tocsin.engine.intake import Intake
 from tocsin.engine.runner import Runner
 from tocsin.engine.status import EngineHealth, engine_health
+from tocsin.engine.timers import Timers
 from tocsin.kernel import logging as tlog
 from tocsin.kernel.clock import Clock, SystemClock
 from tocsin.kernel.ids import new_secret
@@ -98,7 +101,8 @@ def build_runner(container: Container) -> Runner:
     return Runner(
         container.db,
         container.clock,
-        [dispatcher, Housekeeping()],
+        # Order matters: events become incidents, timers and handoffs fire, then messages go out.
+        [Intake(), Timers(), Handoffs(s.base_url), dispatcher, Housekeeping()],
         cycle_seconds=s.engine_cycle_seconds,
         lease_seconds=s.engine_lease_seconds,
     )
@@ -132,7 +136,7 @@ def build(
     if configure_logging:
         tlog.configure(json=settings.log_format == "json", level=settings.log_level)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url())
+    db = Database(settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
     if upgrade:
         migrate.upgrade(db)
     return Container(

@@ -43,6 +43,24 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
 
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="NORMAL",
+        description=(
+            "SQLite durability: NORMAL (WAL) survives a process crash but may lose the last "
+            "commits on power loss; FULL also survives power loss, at some write speed."
+        ),
+    )
+
+    # event intake (Events API v2, webhooks)
+    intake_rate_per_minute: int = Field(
+        default=6000,
+        ge=0,
+        description="Events a minute per routing key and web process before 429 (0: no limit).",
+    )
+    intake_max_batch: int = Field(
+        default=500, ge=1, le=10000, description="Accepted events written per group commit."
+    )
+
     # engine
     engine_cycle_seconds: float = Field(default=5.0, gt=0, le=60)
     engine_lease_seconds: float = Field(default=30.0, gt=0)

@@ -7,20 +7,25 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from sqlalchemy.orm import Session
 
 from tests.databases import sqlite_database
 from tocsin import bootstrap
 from tocsin.channels.base import Recording
 from tocsin.db import migrate
 from tocsin.db.session import Database
+from tocsin.incidents import actions as incident_actions
 from tocsin.kernel.actor import Actor
 from tocsin.notifications import actions as outbox
 from tocsin.people import actions
+from tocsin.people.tables import User
+from tocsin.services import actions as service_actions
 from tocsin.settings import Settings
 from tocsin.web.app import create_app
 
@@ -48,7 +53,7 @@ def artifacts_dir() -> Path:
 
 
 def _seed(container: bootstrap.Container) -> None:
-    """An admin, a few colleagues in other zones, a team and some messages to look at."""
+    """An admin, colleagues in other zones, a team, messages, a service and open incidents."""
     now = container.clock.now()
     system = Actor.system(via="cli")
     with container.db.transaction() as tx:
@@ -99,6 +104,36 @@ def _seed(container: bootstrap.Container) -> None:
                 body="hello",
                 now=now,
             )
+        _seed_incidents(tx, people, system, now)
+
+
+def _seed_incidents(tx: Session, people: list[User], system: Actor, now: datetime) -> None:
+    """A service with a runbook and two open incidents: a major one for Grace, a low one."""
+    service = service_actions.create_service(
+        tx,
+        name="Checkout",
+        description="Takes the money",
+        runbook_links=[{"title": "Checkout runbook", "url": "https://wiki.example.com/checkout"}],
+        actor=system,
+        now=now,
+    )
+    incident_actions.trigger_incident(
+        tx,
+        title="Card payments fail with HTTP 500 for EU customers",
+        service_id=service.id,
+        severity=2,
+        assignee_id=people[1].id,
+        actor=system,
+        now=now,
+    )
+    incident_actions.trigger_incident(
+        tx,
+        title="Receipt emails delayed by 10 minutes",
+        service_id=service.id,
+        urgency="low",
+        actor=system,
+        now=now,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ import pytest
 
 from tests.databases import postgres_database
 from tests.e2e.cli import tocsin
+from tocsin.db import migrate
+from tocsin.db.session import Database
 
 pytestmark = pytest.mark.slow
 
@@ -156,7 +158,12 @@ def test_db_upgrade_on_postgres(pg_admin_url: str, tmp_path: Path) -> None:
             TOCSIN_DATABASE_URL=url,
         )
         assert up.returncode == 0, up.stderr
-        assert json.loads(up.stdout) == {"revision": "0002", "database": "postgresql"}
+        db = Database(url)
+        try:
+            head = migrate.head_revision(db)
+        finally:
+            db.dispose()
+        assert json.loads(up.stdout) == {"revision": head, "database": "postgresql"}
         current = tocsin(
             "--data-dir",
             str(tmp_path),

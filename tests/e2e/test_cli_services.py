@@ -35,7 +35,8 @@ def test_create_prints_id_and_routing_key_then_json_listing(tmp_path: Path) -> N
     assert [s["name"] for s in services] == ["Checkout API", "Search"]
     assert services[0]["integrations"] == [
         {"id": services[0]["integrations"][0]["id"], "kind": "events_v2",
-         "name": "Events API v2", "routing_key": key}
+         "name": "Events API v2", "routing_key": key,
+         "url": "http://127.0.0.1:8080/v2/enqueue"}
     ]  # fmt: skip
     assert services[1]["urgency_rule"] == "severity"
 

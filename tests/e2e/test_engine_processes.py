@@ -14,14 +14,14 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.databases import postgres_database, sqlite_database
+from tests.databases import postgres_database
 from tests.smtp import SmtpServer
 from tocsin.db import migrate
 from tocsin.db.session import Database
@@ -143,22 +143,10 @@ def wait_until(
 # -- database ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def database_url(own_database_url: str) -> str:
     """A fresh, migrated database of its own (the engines share it with the test process)."""
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = sqlite_database(tmp_path)
-        else:
-            url = stack.enter_context(
-                postgres_database(request.getfixturevalue("pg_admin_url"), "e2e")
-            )
-        db = Database(url)
-        try:
-            migrate.upgrade(db)
-        finally:
-            db.dispose()
-        yield url
+    return own_database_url
 
 
 @pytest.fixture

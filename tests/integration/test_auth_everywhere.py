@@ -13,6 +13,8 @@ from tocsin.bootstrap import Container, create_web_app
 from tocsin.db.audit import AuditEvent
 
 OPEN = {"/healthz", "/readyz", "/metrics", "/login"}
+# Authenticated by a key in the body or URL, as PagerDuty's intake is (tested below).
+KEY_AUTH_PREFIXES = ("/v2/", "/integrations/", "/calendars/")
 
 
 def _routes(container: Container) -> list[tuple[str, str]]:
@@ -26,7 +28,7 @@ def _routes(container: Container) -> list[tuple[str, str]]:
     found = []
     for route in endpoints:
         path, methods = getattr(route, "path", ""), getattr(route, "methods", None) or set()
-        if path in OPEN:
+        if path in OPEN or path.startswith(KEY_AUTH_PREFIXES):
             continue
         concrete = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
         found.extend((method, concrete) for method in sorted(set(methods) - {"HEAD"}))
@@ -64,3 +66,25 @@ def test_open_routes_answer_without_credentials(container: Container) -> None:
         assert client.get("/metrics").status_code == 200
         assert client.get("/login").status_code == 200
         assert client.get("/readyz").status_code in (200, 503)
+
+
+def test_key_authenticated_intake_refuses_unknown_keys_and_stores_nothing(
+    container: Container,
+) -> None:
+    from tocsin.incidents.tables import InboundEvent
+
+    key = "0" * 32
+    event = {
+        "routing_key": key,
+        "event_action": "trigger",
+        "payload": {"summary": "s", "source": "h", "severity": "info"},
+    }
+    with TestClient(create_web_app(container)) as client:
+        assert client.post("/v2/enqueue", json=event).status_code == 400
+        assert client.post("/v2/change/enqueue", json=event).status_code == 400
+        assert client.post(f"/integrations/alertmanager/{key}", json={}).status_code == 400
+        assert client.post(f"/integrations/webhook/{key}", json={}).status_code == 400
+        assert client.post(f"/integrations/heartbeat/{key}").status_code == 404
+    with container.db.read() as tx:
+        assert tx.query(InboundEvent).count() == 0
+        assert tx.query(AuditEvent).count() == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
 from tests.integration.pages_support import (
     count,
     field_error,
@@ -233,3 +235,216 @@ def test_add_integration(container: Container) -> None:
         service = repo.find_service_by_name(tx, "Checkout")
         assert service is not None
         assert sorted(i.name for i in service.integrations) == ["Events API v2", "Prometheus"]
+
+
+def _service_page(client: TestClient, token: str) -> str:
+    return str(client.post("/services/new", data=_form(token)).headers["location"].split("?")[0])
+
+
+def test_integration_urls_and_webhook_mapping_preview(container: Container) -> None:
+    make_user(container, role="admin", email="ada@example.com")
+    with page_client(container) as client:
+        token = sign_in(client, "ada@example.com")
+        detail_url = _service_page(client, token)
+        for kind, name in (("alertmanager", "Prometheus"), ("generic_webhook", "Grafana")):
+            client.post(
+                f"{detail_url}/integrations", data={"csrf_token": token, "kind": kind, "name": name}
+            )
+        with container.db.read() as tx:
+            service = repo.find_service_by_name(tx, "Checkout")
+            assert service is not None
+            keys = {i.kind: (i.id, i.routing_key) for i in service.integrations}
+        hook_id, hook_key = keys["generic_webhook"]
+        detail = main_of(client.get(detail_url).text)
+        mapping = {
+            "csrf_token": token,
+            "summary": "alert.title",
+            "source": "alert.host",
+            "severity": "alert.level",
+            "dedup_key": "",
+            "severity_map": "P1=critical",
+            "resolve_values": "ok, resolved",
+            "default_severity": "error",
+            "sample": '{"alert": {"title": "Disk 95% full on db-1", "host": "db-1", "level": "P1"}}',
+        }
+        preview = client.post(f"{detail_url}/integrations/{hook_id}/preview", data=mapping)
+        bad_path = client.post(
+            f"{detail_url}/integrations/{hook_id}/preview", data={**mapping, "summary": "a..b"}
+        )
+        bad_json = client.post(
+            f"{detail_url}/integrations/{hook_id}/preview", data={**mapping, "sample": "{nope"}
+        )
+        missing = client.post(
+            f"{detail_url}/integrations/{hook_id}/preview",
+            data={**mapping, "sample": '{"alert": {}}'},
+        )
+        with container.db.read() as tx:
+            assert repo.get_integration(tx, hook_id).mapping is None  # previews write nothing
+        saved = client.post(f"{detail_url}/integrations/{hook_id}/mapping", data=mapping)
+        bad_save = client.post(
+            f"{detail_url}/integrations/{hook_id}/mapping",
+            data={**mapping, "severity_map": "P1=loud"},
+        )
+    assert f"/integrations/alertmanager/{keys['alertmanager'][1]}" in detail
+    assert f"/integrations/webhook/{hook_key}" in detail and "/v2/enqueue" in detail
+    assert "not set: events are refused" in detail
+    assert preview.status_code == 200
+    body = main_of(preview.text)
+    assert "Preview (nothing saved)" in body and "Disk 95% full on db-1" in body
+    assert "critical" in body and "wh:" in body  # the generated dedup key
+    assert bad_path.status_code == 422
+    assert "dotted path" in field_error(bad_path.text, f"map-{hook_id}-summary")
+    assert bad_json.status_code == 422
+    assert "not valid JSON" in field_error(bad_json.text, f"map-{hook_id}-sample")
+    assert missing.status_code == 200 and "would be refused" in missing.text
+    assert saved.status_code == 303
+    assert bad_save.status_code == 422
+    assert "critical, error" in field_error(bad_save.text, f"map-{hook_id}-severity_map")
+    with container.db.read() as tx:
+        stored = repo.get_integration(tx, hook_id).mapping
+        assert stored is not None and stored["summary"] == "alert.title"
+        assert stored["severity_map"] == {"P1": "critical"}
+
+
+def test_maintenance_windows_add_and_end(container: Container) -> None:
+    make_user(container, role="admin", email="ada@example.com")
+    with page_client(container) as client:
+        token = sign_in(client, "ada@example.com")
+        detail_url = _service_page(client, token)
+        added = client.post(
+            f"{detail_url}/maintenance",
+            data={"csrf_token": token, "duration": "60", "reason": "DB upgrade"},
+        )
+        past = client.post(
+            f"{detail_url}/maintenance",
+            data={"csrf_token": token, "end_at": "2001-01-01T10:00", "duration": "60"},
+        )
+        garbage = client.post(
+            f"{detail_url}/maintenance", data={"csrf_token": token, "start_at": "tomorrow"}
+        )
+        page = main_of(client.get(detail_url).text)
+        with container.db.read() as tx:
+            service = repo.find_service_by_name(tx, "Checkout")
+            assert service is not None
+            windows = repo.list_maintenance_windows(
+                tx, service.id, current_or_future_at=container.clock.now()
+            )
+            assert len(windows) == 1
+            window_id = windows[0].id
+        ended = client.post(f"{detail_url}/maintenance/{window_id}/end", data={"csrf_token": token})
+        after = main_of(client.get(detail_url).text)
+    assert added.status_code == 303
+    assert "DB upgrade" in page and "End now" in page
+    assert past.status_code == 422 and field_error(past.text, "maintenance-end_at")
+    assert garbage.status_code == 422 and field_error(garbage.text, "maintenance-start_at")
+    assert ended.status_code == 303 and "No current or planned maintenance" in after
+
+
+def test_heartbeat_monitors(container: Container) -> None:
+    make_user(container, role="admin", email="ada@example.com")
+    with page_client(container) as client:
+        token = sign_in(client, "ada@example.com")
+        detail_url = _service_page(client, token)
+        added = client.post(
+            f"{detail_url}/heartbeats",
+            data={"csrf_token": token, "name": "Nightly backup", "interval_minutes": "1440"},
+        )
+        bad = client.post(
+            f"{detail_url}/heartbeats",
+            data={"csrf_token": token, "name": "Cron", "interval_minutes": "0"},
+        )
+        text_interval = client.post(
+            f"{detail_url}/heartbeats",
+            data={"csrf_token": token, "name": "Cron", "interval_minutes": "often"},
+        )
+        page = main_of(client.get(detail_url).text)
+    assert added.status_code == 303
+    assert "Nightly backup" in page and "http://tocsin.test/integrations/heartbeat/" in page
+    assert "waiting" in page
+    assert bad.status_code == 422
+    assert "from 1 to" in field_error(bad.text, "heartbeat-interval_minutes")
+    assert text_interval.status_code == 422
+    assert 'value="Cron"' in text_interval.text
+
+
+def test_grouping_storm_and_event_rules_in_the_edit_form(container: Container) -> None:
+    make_user(container, role="admin", email="ada@example.com")
+    with page_client(container) as client:
+        token = sign_in(client, "ada@example.com")
+        detail_url = _service_page(client, token)
+        bad = client.post(
+            f"{detail_url}/edit",
+            data=_form(
+                token,
+                **{
+                    "grouping.mode": "fields",
+                    "grouping.window_minutes": "5",
+                    "storm_threshold": "0",
+                    "event_rules[0].field": "summary",
+                    "event_rules[0].op": "equals",
+                    "event_rules[0].value": "",
+                    "event_rules[1].field": "source",
+                    "event_rules[1].op": "matches",
+                    "event_rules[1].value": "db-(",
+                    "event_rules[1].suppress": "on",
+                },
+            ),
+        )
+        bad_storm = client.post(f"{detail_url}/edit", data=_form(token, storm_threshold="0"))
+        bad_rule = client.post(
+            f"{detail_url}/edit",
+            data=_form(
+                token,
+                **{
+                    # Slot 0 unused: the error must land on slot 1's input.
+                    "event_rules[1].field": "source",
+                    "event_rules[1].op": "matches",
+                    "event_rules[1].value": "db-(",
+                    "event_rules[1].suppress": "on",
+                },
+            ),
+        )
+        good = client.post(
+            f"{detail_url}/edit",
+            data=_form(
+                token,
+                **{
+                    "grouping.mode": "fields",
+                    "grouping.window_minutes": "15",
+                    "grouping.fields": ["source", "component"],
+                    "storm_threshold": "",
+                    "event_rules[0].field": "summary",
+                    "event_rules[0].op": "contains",
+                    "event_rules[0].value": "test",
+                    "event_rules[0].suppress": "on",
+                    "event_rules[0].priority": "",
+                    "event_rules[0].severity": "",
+                },
+            ),
+        )
+        edit = client.get(f"{detail_url}/edit")
+        detail = main_of(client.get(detail_url).text)
+    assert bad.status_code == 422
+    assert "Choose one or more" in field_error(bad.text, "grouping-fields")
+    assert bad_storm.status_code == 422 and "from 1 to" in field_error(
+        bad_storm.text, "storm_threshold"
+    )
+    assert bad_rule.status_code == 422
+    assert "regular expression" in field_error(bad_rule.text, "event_rules-1-value")
+    assert 'value="db-("' in bad_rule.text
+    assert good.status_code == 303, good.text
+    with container.db.read() as tx:
+        service = repo.find_service_by_name(tx, "Checkout")
+        assert service is not None
+        assert service.grouping == {
+            "mode": "fields",
+            "window_minutes": 15,
+            "fields": ["component", "source"],
+        }
+        assert service.storm_threshold is None
+        assert service.event_rules[0]["value"] == "test" and service.event_rules[0]["suppress"]
+    assert (
+        'value="test"' in edit.text
+        and 'id="grouping-mode-fields" name="grouping.mode" value="fields" checked' in edit.text
+    )
+    assert "By component, source within 15 min" in detail and "Storm threshold" in detail

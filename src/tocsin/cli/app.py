@@ -11,7 +11,9 @@ import typer
 
 from tocsin import __version__, bootstrap
 from tocsin.cli import demo as demo_cmd
+from tocsin.cli import incidents as incidents_cmd
 from tocsin.cli import people as people_cmd
+from tocsin.cli import schedules as schedules_cmd
 from tocsin.cli import services as services_cmd
 from tocsin.cli.context import Globals, container, globals_of, handled
 from tocsin.cli.output import FORMAT_OPTION, Format, emit
@@ -33,6 +35,16 @@ app.command("users", help="List people.")(people_cmd.list_users)
 app.command("teams", help="List teams and their members.")(people_cmd.list_teams)
 app.add_typer(services_cmd.service_app, name="service")
 app.command("services", help="List services and their integrations.")(services_cmd.list_services)
+app.command("schedules", help="List schedules: zones, layers, who is on call, ICS feed.")(
+    schedules_cmd.list_schedules
+)
+app.command("oncall", help="Who is on call now (or --at a time), per schedule.")(
+    schedules_cmd.oncall
+)
+app.command("trigger", help="Open an incident by hand; prints its number.")(incidents_cmd.trigger)
+app.command("incidents", help="List incidents, newest first.")(incidents_cmd.list_incidents)
+app.command("ack", help="Acknowledge incident N.")(incidents_cmd.ack)
+app.command("resolve", help="Resolve incident N.")(incidents_cmd.resolve)
 app.command("demo")(demo_cmd.demo)
 
 

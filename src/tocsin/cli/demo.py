@@ -10,12 +10,14 @@ import typer
 from sqlalchemy.orm import Session
 
 from tocsin import bootstrap
+from tocsin.cli import demo_alerts, demo_schedules
 from tocsin.cli.context import CLI_ACTOR, globals_of, handled
 from tocsin.cli.server import run_server
 from tocsin.notifications import actions as outbox
 from tocsin.people import actions, repo
 from tocsin.people.actions import Membership
 from tocsin.services import actions as service_actions
+from tocsin.services import repo as service_repo
 
 DEMO_PASSWORD = "tocsin-demo"  # noqa: S105 - printed on start; demo data only
 ADMIN_EMAIL = "admin@example.com"
@@ -237,6 +239,13 @@ def seed(tx: Session, *, now: datetime, base_url: str) -> bool:
             ack_timeout_minutes=30,
             auto_resolve_minutes=240 if rule != "high" else None,
             runbook_links=[{"title": "Runbook", "url": f"https://runbooks.example.com/{runbook}"}],
+            # Info-level events are notifications: recorded and shown, never paged.
+            event_rules=[{"field": "severity", "op": "equals", "value": "info", "suppress": True}],
+            grouping=(
+                {"mode": "fields", "window_minutes": 30, "fields": ["component"]}
+                if owner == "Platform"
+                else None
+            ),
             actor=CLI_ACTOR,
             now=now,
         )
@@ -263,10 +272,23 @@ def demo(
         c = bootstrap.build(settings, upgrade=True)
         with c.db.transaction() as tx:
             created = seed(tx, now=c.clock.now(), base_url=base_url)
+            demo_schedules.seed(tx, now=c.clock.now())  # idempotent on its own
+            demo_alerts.seed_history(tx, now=c.clock.now())  # idempotent on its own
+            checkout = service_repo.find_service_by_name(tx, "Checkout API")
+            key = checkout.integrations[0].routing_key if checkout else "ROUTING_KEY"
     state = "created" if created else "reused"
     banner = (
         f"Demo organisation {state} in {data_dir}\n"
         f"Open {base_url}/ and sign in as {ADMIN_EMAIL} / {DEMO_PASSWORD}\n"
-        f"(every demo person has the same password; API docs at {base_url}/api/docs)"
+        f"(every demo person has the same password; API docs at {base_url}/api/docs)\n"
+        "A demo alert arrives every minute or two. Send your own (PagerDuty Events API v2):\n"
+        f"  curl -X POST {base_url}/v2/enqueue -H 'Content-Type: application/json' -d "
+        f'\'{{"routing_key": "{key}", "event_action": "trigger", "payload": '
+        '{"summary": "Test alert from curl", "source": "laptop", "severity": "critical"}}\''
     )
-    run_server(c, host=host, port=port, engine=True, banner=banner)
+    trickle = demo_alerts.Trickle(c)
+    trickle.start()
+    try:
+        run_server(c, host=host, port=port, engine=True, banner=banner)
+    finally:
+        trickle.stop()

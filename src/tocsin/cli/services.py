@@ -11,6 +11,7 @@ from tocsin.cli.output import FORMAT_OPTION, Format, emit
 from tocsin.kernel.errors import ValidationFailed
 from tocsin.people import repo as people_repo
 from tocsin.services import actions, repo
+from tocsin.services.endpoints import intake_url
 from tocsin.services.rules import URGENCY_RULES
 from tocsin.services.tables import Service
 
@@ -41,7 +42,7 @@ def create_service(
             actor=CLI_ACTOR,
             now=c.clock.now(),
         )
-        body = _row(service, team)
+        body = _row(service, team, c.settings.base_url)
         routing_key = service.integrations[0].routing_key
     if fmt is Format.json:
         emit({**body, "routing_key": routing_key}, fmt)
@@ -54,7 +55,7 @@ def list_services(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
     with handled(fmt), container(ctx) as c, c.db.read() as tx:
         teams = {t.id: t.name for t in people_repo.list_teams(tx, limit=10_000)}
         rows = [
-            _row(s, teams.get(s.owner_team_id) if s.owner_team_id else None)
+            _row(s, teams.get(s.owner_team_id) if s.owner_team_id else None, c.settings.base_url)
             for s in repo.list_services(tx, limit=10_000)
         ]
     if fmt is Format.json:
@@ -74,14 +75,20 @@ def list_services(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
     emit(text_rows, fmt, columns=["name", "team", "urgency", "integrations"])
 
 
-def _row(service: Service, team: str | None) -> dict[str, Any]:
+def _row(service: Service, team: str | None, base_url: str) -> dict[str, Any]:
     return {
         "id": str(service.id),
         "name": service.name,
         "team": team,
         "urgency_rule": service.urgency_rule,
         "integrations": [
-            {"id": str(i.id), "kind": i.kind, "name": i.name, "routing_key": i.routing_key}
+            {
+                "id": str(i.id),
+                "kind": i.kind,
+                "name": i.name,
+                "routing_key": i.routing_key,
+                "url": intake_url(base_url, i.kind, i.routing_key),
+            }
             for i in service.integrations
         ],
     }

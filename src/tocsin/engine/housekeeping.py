@@ -1,4 +1,5 @@
-"""Housekeeping module: drops expired sessions, old sign-in failures, dead engine heartbeats."""
+"""Housekeeping module: drops expired sessions, old sign-in failures, dead engine heartbeats,
+and accepted events processed long ago (their alerts and incidents keep what matters)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from sqlalchemy import delete
 from tocsin.db.session import rowcount
 from tocsin.engine import status
 from tocsin.engine.module import CycleContext
+from tocsin.incidents import intake
 from tocsin.people import actions as people_actions
 from tocsin.people.tables import LoginFailure
 
 KEEP_LOGIN_FAILURES = timedelta(days=1)
 FORGET_ENGINES_AFTER = timedelta(days=1)
+KEEP_PROCESSED_EVENTS = timedelta(days=7)
+PURGE_BATCH = 5000
 
 
 class Housekeeping:
@@ -29,4 +33,7 @@ class Housekeeping:
             )
             removed += rowcount(result)
             removed += status.purge_stale(tx, now=now, older_than=FORGET_ENGINES_AFTER)
+            removed += intake.purge_processed(
+                tx, before=now - KEEP_PROCESSED_EVENTS, limit=PURGE_BATCH
+            )
         return removed

@@ -13,6 +13,10 @@ from tocsin.kernel.errors import NotFound
 from tocsin.people.tables import ApiToken, LoginFailure, Team, User, WebSession
 
 
+def find_user(tx: Session, user_id: uuid.UUID) -> User | None:
+    return tx.get(User, user_id)
+
+
 def get_user(tx: Session, user_id: uuid.UUID) -> User:
     user = tx.get(User, user_id)
     if user is None:

@@ -27,6 +27,11 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "teams.write",
             "services.read",
             "services.write",
+            "schedules.read",
+            "schedules.write",
+            "incidents.read",
+            "incidents.trigger",
+            "incidents.write",
             "tokens.own",
             "audit.read",
         }
@@ -38,13 +43,44 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "teams.write",
             "services.read",
             "services.write",
+            "schedules.read",
+            "schedules.write",
+            "incidents.read",
+            "incidents.trigger",
+            "incidents.write",
             "tokens.own",
             "audit.read",
         }
     ),
-    "responder": frozenset({"people.read", "teams.read", "services.read", "tokens.own"}),
-    "observer": frozenset({"people.read", "teams.read", "services.read", "tokens.own"}),
-    "stakeholder": frozenset({"teams.read", "tokens.own"}),
+    # Anyone may trigger an incident ("when unsure, trigger"); only responders work them.
+    "responder": frozenset(
+        {
+            "people.read",
+            "teams.read",
+            "services.read",
+            "schedules.read",
+            "schedules.write",
+            "incidents.read",
+            "incidents.trigger",
+            "incidents.write",
+            "tokens.own",
+        }
+    ),
+    "observer": frozenset(
+        {
+            "people.read",
+            "teams.read",
+            "services.read",
+            "schedules.read",
+            "incidents.read",
+            "incidents.trigger",
+            "tokens.own",
+        }
+    ),
+    # Stakeholders see who is on call (the directory) but change nothing.
+    "stakeholder": frozenset(
+        {"teams.read", "schedules.read", "incidents.read", "incidents.trigger", "tokens.own"}
+    ),
 }
 
 ROLE_DESCRIPTIONS: Final = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from tocsin.kernel.errors import Conflict, NotFound, ValidationFailed
 from tocsin.people import repo as people_repo
 from tocsin.people.rules import authorize
 from tocsin.services import repo, rules
-from tocsin.services.tables import Integration, Service
+from tocsin.services.tables import Integration, MaintenanceWindow, Service
 
 DEFAULT_INTEGRATION = ("events_v2", "Events API v2")
 
@@ -38,6 +38,9 @@ def create_service(
     ack_timeout_minutes: int | None = None,
     auto_resolve_minutes: int | None = None,
     runbook_links: Sequence[Mapping[str, str]] = (),
+    grouping: Mapping[str, Any] | None = None,
+    storm_threshold: int | None = 20,
+    event_rules: Sequence[Mapping[str, Any]] = (),
     actor: Actor,
     now: datetime,
 ) -> Service:
@@ -59,6 +62,9 @@ def create_service(
         ack_timeout_minutes=ack_timeout_minutes,
         auto_resolve_minutes=auto_resolve_minutes,
         runbook_links=list(runbook_links),
+        grouping=grouping,
+        storm_threshold=storm_threshold,
+        event_rules=list(event_rules),
     )
     if repo.find_service_by_name(tx, name) is not None:
         raise Conflict("service.name_taken", f"A service named {name} already exists.", "name")
@@ -99,6 +105,9 @@ def update_service(
     ack_timeout_minutes: int | None = _UNSET,
     auto_resolve_minutes: int | None = _UNSET,
     runbook_links: Sequence[Mapping[str, str]] | None = None,
+    grouping: Mapping[str, Any] | None = None,
+    storm_threshold: int | None = _UNSET,
+    event_rules: Sequence[Mapping[str, Any]] | None = None,
 ) -> Service:
     """Change a service; arguments left out keep their value (None clears nullable ones).
 
@@ -116,6 +125,9 @@ def update_service(
         "ack_timeout_minutes": service.ack_timeout_minutes,
         "auto_resolve_minutes": service.auto_resolve_minutes,
         "runbook_links": service.runbook_links,
+        "grouping": service.grouping,
+        "storm_threshold": service.storm_threshold,
+        "event_rules": service.event_rules,
     }
     asked: dict[str, Any] = {
         "description": description,
@@ -126,8 +138,17 @@ def update_service(
         "ack_timeout_minutes": ack_timeout_minutes,
         "auto_resolve_minutes": auto_resolve_minutes,
         "runbook_links": None if runbook_links is None else list(runbook_links),
+        "grouping": grouping,
+        "storm_threshold": storm_threshold,
+        "event_rules": None if event_rules is None else list(event_rules),
     }
-    nullable = {"owner_team_id", "support_hours", "ack_timeout_minutes", "auto_resolve_minutes"}
+    nullable = {
+        "owner_team_id",
+        "support_hours",
+        "ack_timeout_minutes",
+        "auto_resolve_minutes",
+        "storm_threshold",
+    }
     merged: dict[str, Any] = {
         key: (current[key] if (value is _UNSET if key in nullable else value is None) else value)
         for key, value in asked.items()
@@ -203,6 +224,9 @@ def _checked(
     ack_timeout_minutes: int | None,
     auto_resolve_minutes: int | None,
     runbook_links: list[Mapping[str, str]] | list[dict[str, str]],
+    grouping: Mapping[str, Any] | None,
+    storm_threshold: int | None,
+    event_rules: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """Validate every setting of a service; support hours are required by their rule."""
     rules.check_choice(urgency_rule, rules.URGENCY_RULES, "urgency_rule")
@@ -230,4 +254,80 @@ def _checked(
             auto_resolve_minutes, rules.AUTO_RESOLVE_RANGE, "auto_resolve_minutes"
         ),
         "runbook_links": rules.check_runbook_links(runbook_links),
+        "grouping": rules.check_grouping(None if grouping is None else dict(grouping)),
+        "storm_threshold": rules.check_storm_threshold(storm_threshold),
+        "event_rules": rules.check_event_rules(list(event_rules)),
     }
+
+
+MAINTENANCE_MAX = timedelta(days=30)
+REASON_MAX = 500
+
+
+def add_maintenance_window(
+    tx: Session,
+    *,
+    service_id: uuid.UUID,
+    start_at: datetime,
+    end_at: datetime,
+    reason: str = "",
+    actor: Actor,
+    now: datetime,
+) -> MaintenanceWindow:
+    """During the window events are recorded (suppressed) and nobody is paged."""
+    authorize(actor, "services.write")
+    service = repo.get_service(tx, service_id)
+    if start_at.tzinfo is None or end_at.tzinfo is None:
+        raise ValidationFailed.one("start_at", "Give times with a zone (UTC offset).")
+    if end_at <= start_at:
+        raise ValidationFailed.one("end_at", "The window must end after it starts.")
+    if end_at <= now:
+        raise ValidationFailed.one("end_at", "The window must end in the future.")
+    if end_at - start_at > MAINTENANCE_MAX:
+        raise ValidationFailed.one("end_at", "A maintenance window lasts at most 30 days.")
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed.one("reason", f"At most {REASON_MAX} characters.")
+    window = MaintenanceWindow(
+        service_id=service.id,
+        start_at=start_at,
+        end_at=end_at,
+        reason=reason,
+        created_by_id=actor.user_id,
+        created_at=now,
+    )
+    tx.add(window)
+    tx.flush()
+    audit.record(
+        tx,
+        actor=actor,
+        kind="maintenance.created",
+        subject_type="service",
+        subject_id=service.id,
+        at=now,
+        data={"start_at": start_at.isoformat(), "end_at": end_at.isoformat()},
+    )
+    return window
+
+
+def end_maintenance_window(
+    tx: Session, *, window_id: uuid.UUID, actor: Actor, now: datetime
+) -> MaintenanceWindow:
+    """End a window now (or cancel a future one). Safe to call twice."""
+    authorize(actor, "services.write")
+    window = tx.get(MaintenanceWindow, window_id)
+    if window is None:
+        raise NotFound("maintenance window", window_id)
+    if window.end_at <= now:
+        return window
+    window.end_at = max(now, window.start_at)
+    audit.record(
+        tx,
+        actor=actor,
+        kind="maintenance.ended",
+        subject_type="service",
+        subject_id=window.service_id,
+        at=now,
+        data={"window_id": str(window.id)},
+    )
+    return window

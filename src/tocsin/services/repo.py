@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.kernel.errors import NotFound
-from tocsin.services.tables import Integration, Service
+from tocsin.services.tables import Integration, MaintenanceWindow, Service
+
+
+def find_service(tx: Session, service_id: uuid.UUID) -> Service | None:
+    return tx.get(Service, service_id)
 
 
 def get_service(tx: Session, service_id: uuid.UUID) -> Service:
@@ -47,3 +52,19 @@ def find_integration_by_routing_key(tx: Session, routing_key: str) -> Integratio
 def list_integrations(tx: Session, service_id: uuid.UUID) -> Sequence[Integration]:
     stmt = select(Integration).where(Integration.service_id == service_id).order_by(Integration.id)
     return tx.execute(stmt).scalars().all()
+
+
+def list_maintenance_windows(
+    tx: Session, service_id: uuid.UUID, *, current_or_future_at: datetime | None = None
+) -> Sequence[MaintenanceWindow]:
+    query = select(MaintenanceWindow).where(MaintenanceWindow.service_id == service_id)
+    if current_or_future_at is not None:
+        query = query.where(MaintenanceWindow.end_at > current_or_future_at)
+    return tx.execute(query.order_by(MaintenanceWindow.start_at.desc())).scalars().all()
+
+
+def get_integration(tx: Session, integration_id: uuid.UUID) -> Integration:
+    integration = tx.get(Integration, integration_id)
+    if integration is None:
+        raise NotFound("integration", integration_id)
+    return integration

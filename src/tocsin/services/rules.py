@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
@@ -167,6 +167,32 @@ def in_support_hours(hours: Mapping[str, Any], instant: datetime) -> bool:
     return False
 
 
+def next_support_start(hours: Mapping[str, Any], instant: datetime) -> datetime | None:
+    """The first instant after ``instant`` inside ``hours`` (None if no window in 8 days).
+
+    Used to release alerts held outside support hours. A window start that falls in a
+    spring-forward gap is read with the offset before the change (02:30 becomes 03:30).
+    """
+    zone = zoneinfo.ZoneInfo(hours["time_zone"])
+    local = instant.astimezone(zone)
+    best: datetime | None = None
+    for offset in range(8):
+        day = (local + timedelta(days=offset)).date()
+        for window in hours["windows"]:
+            if day.weekday() not in window["days"]:
+                continue
+            start = parse_hhmm(window["start"])
+            if start is None:  # pragma: no cover - validated on write
+                continue
+            wall = datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=zone)
+            candidate = wall.astimezone(UTC)
+            if candidate > instant and (best is None or candidate < best):
+                best = candidate
+        if best is not None:
+            return best
+    return best
+
+
 def urgency_for(rule: str, severity: str, in_hours: bool, outside_hours: str = "low") -> Urgency:
     """How urgently an event on a service pages (SPEC §1 "Alert priorities").
 
@@ -239,3 +265,118 @@ def _is_web_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(host)
+
+
+# --- alert handling per service: event rules, grouping, storm protection -----------------
+
+PRIORITIES: Final = ("high", "medium", "low", "notification")
+RULE_FIELDS: Final = ("summary", "source", "severity", "component", "group", "class", "client")
+RULE_OPS: Final = ("equals", "contains", "matches")
+RULES_MAX: Final = 50
+
+
+def check_event_rules(raw: object, field: str = "event_rules") -> list[dict[str, Any]]:
+    """Validate ``[{"field", "op", "value", "suppress"?, "priority"?, "severity"?}]``."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValidationFailed.one(field, "Give a list of rules.")
+    if len(raw) > RULES_MAX:
+        raise ValidationFailed.one(field, f"At most {RULES_MAX} rules.")
+    problems: list[FieldError] = []
+    kept: list[dict[str, Any]] = []
+    for index, rule in enumerate(raw):
+        where = f"{field}[{index}]"
+        if not isinstance(rule, dict):
+            problems.append(FieldError(where, "Each rule is an object."))
+            continue
+        if rule.get("field") not in RULE_FIELDS:
+            problems.append(FieldError(f"{where}.field", f"Use one of {', '.join(RULE_FIELDS)}."))
+        if rule.get("op") not in RULE_OPS:
+            problems.append(FieldError(f"{where}.op", "Use equals, contains or matches."))
+        value = rule.get("value")
+        if not isinstance(value, str) or not value or len(value) > 500:
+            problems.append(FieldError(f"{where}.value", "Give 1 to 500 characters."))
+        elif rule.get("op") == "matches":
+            try:
+                re.compile(value)
+            except re.error as exc:
+                problems.append(FieldError(f"{where}.value", f"Not a regular expression: {exc}."))
+        priority = rule.get("priority")
+        if priority is not None and priority not in PRIORITIES:
+            problems.append(
+                FieldError(f"{where}.priority", "Use high, medium, low or notification.")
+            )
+        severity = rule.get("severity")
+        if severity is not None and severity not in SEVERITIES:
+            problems.append(
+                FieldError(f"{where}.severity", "Use critical, error, warning or info.")
+            )
+        suppress = rule.get("suppress", False)
+        if not isinstance(suppress, bool):
+            problems.append(FieldError(f"{where}.suppress", "Give true or false."))
+        if not suppress and priority is None and severity is None:
+            problems.append(
+                FieldError(where, "A rule must suppress or set a priority or severity.")
+            )
+        kept.append(
+            {
+                "field": rule.get("field"),
+                "op": rule.get("op"),
+                "value": value,
+                "suppress": suppress,
+                "priority": priority,
+                "severity": severity,
+            }
+        )
+    if problems:
+        raise ValidationFailed("The event rules are not valid.", problems)
+    return kept
+
+
+GROUPING_MODES: Final = ("none", "time", "fields")
+GROUPING_FIELDS: Final = ("source", "component", "group", "class", "severity")
+GROUP_WINDOW_RANGE: Final = (1, 24 * 60)
+STORM_RANGE: Final = (1, 10_000)
+
+
+def check_grouping(raw: object, field: str = "grouping") -> dict[str, Any]:
+    """``{"mode": none|time|fields, "window_minutes": n, "fields": [...]}``."""
+    if raw is None:
+        return {"mode": "none"}
+    if not isinstance(raw, dict):
+        raise ValidationFailed.one(field, "Give an object with a mode.")
+    mode = raw.get("mode", "none")
+    if mode not in GROUPING_MODES:
+        raise ValidationFailed.one(f"{field}.mode", "Use none, time or fields.")
+    if mode == "none":
+        return {"mode": "none"}
+    window = raw.get("window_minutes", 10)
+    low, high = GROUP_WINDOW_RANGE
+    if isinstance(window, bool) or not isinstance(window, int) or not low <= window <= high:
+        raise ValidationFailed.one(
+            f"{field}.window_minutes", f"Give a whole number of minutes from {low} to {high}."
+        )
+    result: dict[str, Any] = {"mode": mode, "window_minutes": window}
+    if mode == "fields":
+        fields = raw.get("fields")
+        if (
+            not isinstance(fields, list)
+            or not fields
+            or any(name not in GROUPING_FIELDS for name in fields)
+        ):
+            raise ValidationFailed.one(
+                f"{field}.fields", f"Choose one or more of {', '.join(GROUPING_FIELDS)}."
+            )
+        result["fields"] = sorted(set(fields))
+    return result
+
+
+def check_storm_threshold(value: object, field: str = "storm_threshold") -> int | None:
+    """New incidents a minute beyond which alerts join one storm incident (None: off)."""
+    if value is None:
+        return None
+    low, high = STORM_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationFailed.one(field, f"Give a whole number from {low} to {high}, or none.")
+    return value

@@ -34,6 +34,11 @@ class Service(Base):
     ack_timeout_minutes: Mapped[int | None] = mapped_column(Integer)
     auto_resolve_minutes: Mapped[int | None] = mapped_column(Integer)
     runbook_links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # {"mode": "none"|"time"|"fields", "window_minutes", "fields"} (incidents.rules.check_grouping)
+    grouping: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: {"mode": "none"})
+    # beyond this many new incidents a minute, alerts join one storm incident (None: off)
+    storm_threshold: Mapped[int | None] = mapped_column(Integer, default=20)
+    event_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -57,6 +62,49 @@ class Integration(Base):
     kind: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
     routing_key: Mapped[str] = mapped_column(String(32), unique=True)
+    # generic webhooks: the field mapping (incidents.mapping.check_mapping); else None
+    mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
     service: Mapped[Service] = relationship(back_populates="integrations", lazy="selectin")
+
+
+class MaintenanceWindow(Base):
+    """While one is current, events on the service are recorded but page nobody."""
+
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[uuid.UUID] = id_column()
+    service_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), index=True
+    )
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+
+
+class Heartbeat(Base):
+    """A source must ping ``/integrations/heartbeat/<ping_key>`` every ``interval_minutes``.
+
+    ``next_due_at`` is the durable timer: the engine opens an alert when it passes
+    (no data is a failure); the next ping resolves it. ``version`` guards transitions.
+    """
+
+    __tablename__ = "heartbeats"
+
+    id: Mapped[uuid.UUID] = id_column()
+    service_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    interval_minutes: Mapped[int] = mapped_column(Integer)
+    ping_key: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | up | down
+    last_ping_at: Mapped[datetime | None]
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tocsin.incidents import repo as incident_repo
 from tocsin.notifications import repo as outbox_repo
 from tocsin.notifications.tables import STATUSES
 from tocsin.web.deps import Services
@@ -31,9 +33,14 @@ class DatabaseCollector(Collector):
         instances = GaugeMetricFamily(
             "tocsin_engine_instances", "Engine instances with a heartbeat"
         )
+        backlog = GaugeMetricFamily(
+            "tocsin_intake_pending_events",
+            "Accepted events not yet turned into alerts (the intake backlog)",
+        )
         try:
             with self.services.db.read() as tx:
                 counts = outbox_repo.count_by_status(tx)
+                pending = incident_repo.pending_event_count(tx)
             health = self.services.engine_health()
         except Exception:
             return
@@ -45,6 +52,8 @@ class DatabaseCollector(Collector):
             yield engine
         instances.add_metric([], health.instances)
         yield instances
+        backlog.add_metric([], pending)
+        yield backlog
 
 
 def install(app: FastAPI, services: Services) -> None:
@@ -58,16 +67,36 @@ def install(app: FastAPI, services: Services) -> None:
     registry.register(DatabaseCollector(services))
     app.state.metrics_registry = registry
 
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    app.add_middleware(MeasureRequests, requests=requests, latency=latency)
+
+
+class MeasureRequests:
+    """Counts requests and their latency per route template (pure ASGI: no per-request task)."""
+
+    def __init__(self, app: ASGIApp, *, requests: Counter, latency: Histogram) -> None:
+        self.app = app
+        self.requests = requests
+        self.latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         begun = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        latency.labels(route).observe(time.perf_counter() - begun)
-        return response
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(route).observe(time.perf_counter() - begun)
 
 
 def registry_for(app: FastAPI) -> CollectorRegistry:

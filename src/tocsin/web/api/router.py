@@ -2,7 +2,21 @@
 
 from fastapi import APIRouter
 
-from tocsin.web.api import audit, me, messages, people, services, teams, tokens
+from tocsin.web.api import (
+    alerts,
+    audit,
+    incident_actions,
+    incidents,
+    intake_settings,
+    me,
+    messages,
+    people,
+    schedule_changes,
+    schedules,
+    services,
+    teams,
+    tokens,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
@@ -12,3 +26,9 @@ router.include_router(tokens.router)
 router.include_router(messages.router)
 router.include_router(audit.router)
 router.include_router(services.router)
+router.include_router(intake_settings.router)
+router.include_router(incidents.router)
+router.include_router(incident_actions.router)
+router.include_router(alerts.router)
+router.include_router(schedules.router)
+router.include_router(schedule_changes.router)

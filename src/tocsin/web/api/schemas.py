@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 Role = Literal["admin", "manager", "responder", "observer", "stakeholder"]
 TokenScope = Literal["read", "write"]
@@ -245,6 +245,27 @@ class RunbookLink(RequestBody):
     url: Url
 
 
+class Grouping(RequestBody):
+    """How alerts join incidents: ``none`` (one each), ``time`` (window) or ``fields``."""
+
+    mode: Literal["none", "time", "fields"] = "none"
+    window_minutes: StrictInt | None = Field(default=None, description="Default 10.")
+    fields: list[Literal["source", "component", "group", "class", "severity"]] | None = Field(
+        default=None, max_length=5
+    )
+
+
+class EventRule(RequestBody):
+    """The first rule whose condition holds suppresses the event or sets its priority/severity."""
+
+    field: Literal["summary", "source", "severity", "component", "group", "class", "client"]
+    op: Literal["equals", "contains", "matches"]
+    value: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(storable)]
+    suppress: StrictBool = False
+    priority: Literal["high", "medium", "low", "notification"] | None = None
+    severity: Literal["critical", "error", "warning", "info"] | None = None
+
+
 class ServiceCreate(RequestBody):
     name: ServiceName
     description: Description = ""
@@ -255,6 +276,9 @@ class ServiceCreate(RequestBody):
     ack_timeout_minutes: int | None = Field(default=None, ge=1, le=1440)
     auto_resolve_minutes: int | None = Field(default=None, ge=1, le=10080)
     runbook_links: list[RunbookLink] = Field(default_factory=list, max_length=20)
+    grouping: Grouping | None = None
+    storm_threshold: StrictInt | None = 20
+    event_rules: list[EventRule] = Field(default_factory=list, max_length=50)
 
 
 class ServiceUpdate(RequestBody):
@@ -269,6 +293,9 @@ class ServiceUpdate(RequestBody):
     ack_timeout_minutes: int | None = Field(default=None, ge=1, le=1440)
     auto_resolve_minutes: int | None = Field(default=None, ge=1, le=10080)
     runbook_links: list[RunbookLink] | None = Field(default=None, max_length=20)
+    grouping: Grouping | None = None
+    storm_threshold: StrictInt | None = None
+    event_rules: list[EventRule] | None = Field(default=None, max_length=50)
 
 
 class IntegrationCreate(RequestBody):
@@ -281,6 +308,10 @@ class IntegrationOut(ResponseBody):
     kind: str
     name: str
     routing_key: str
+    url: str | None = Field(
+        default=None, description="Where senders post events (none for heartbeat integrations)."
+    )
+    mapping: dict[str, Any] | None = None
     created_at: datetime
 
 
@@ -295,6 +326,9 @@ class ServiceOut(ResponseBody):
     ack_timeout_minutes: int | None
     auto_resolve_minutes: int | None
     runbook_links: list[dict[str, str]]
+    grouping: dict[str, Any]
+    storm_threshold: int | None
+    event_rules: list[dict[str, Any]]
     integrations: list[IntegrationOut]
     created_at: datetime
     updated_at: datetime

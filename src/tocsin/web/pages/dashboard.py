@@ -1,4 +1,4 @@
-"""The dashboard: engine health, services, teams, people and the latest outbound messages."""
+"""The dashboard: open incidents, engine health, services, teams, people and latest messages."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from tocsin.people import rules as people_rules
 from tocsin.services import repo as services_repo
 from tocsin.web.deps import AppServices
 from tocsin.web.pages.forms import Viewer
+from tocsin.web.pages.incidents import open_incidents
 from tocsin.web.pages.messages import sees_all_messages
 from tocsin.web.pages.render import render
+from tocsin.web.pages.schedule_view import all_gap_warnings
 
 router = APIRouter()
 
@@ -50,5 +52,10 @@ def dashboard(request: Request, viewer: Viewer, services: AppServices) -> Respon
                 tx, actor=viewer.actor, limit=LIST_LIMIT
             ),
             "list_limit": LIST_LIMIT,
+            "sees_incidents": people_rules.allows(viewer.actor.role, "incidents.read"),
         }
+        if context["sees_incidents"]:
+            context.update(open_incidents(tx, services.clock.now(), LIST_LIMIT))
+        if people_rules.allows(viewer.actor.role, "schedules.read"):
+            context["gap_warnings"] = all_gap_warnings(tx, now=services.clock.now())
         return render(request, "dashboard.html", viewer, context)

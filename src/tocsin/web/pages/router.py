@@ -2,8 +2,40 @@
 
 from fastapi import APIRouter
 
-from tocsin.web.pages import auth, dashboard, messages, people, profile, services, teams
+from tocsin.web.pages import (
+    auth,
+    dashboard,
+    incident_actions,
+    incident_detail,
+    incidents,
+    live,
+    messages,
+    people,
+    profile,
+    schedule_forms,
+    schedules,
+    service_detail,
+    service_upkeep,
+    services,
+    teams,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, dashboard, people, services, teams, profile, messages):
+for _module in (
+    auth,
+    dashboard,
+    incidents,  # before incident_detail: /incidents/new is not an incident
+    incident_detail,
+    incident_actions,
+    live,
+    people,
+    services,  # before service_detail: /services/new is not a service id
+    service_detail,
+    service_upkeep,
+    teams,
+    profile,
+    messages,
+    schedules,
+    schedule_forms,
+):
     router.include_router(_module.router)

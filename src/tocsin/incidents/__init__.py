@@ -1,0 +1,1 @@
+"""Alerts, deduplication, incidents, their lifecycle and timeline."""
