@@ -21,9 +21,9 @@ from tocsin.people.rules import authorize
 from tocsin.services import repo as service_repo
 
 from . import repo, rules
-from .intake import close_incident, open_incident
 from .tables import Incident, SeverityChange
 from .timeline import append
+from .transitions import close_incident, open_incident
 
 TITLE_MAX = 1024
 NOTE_MAX = 10_000

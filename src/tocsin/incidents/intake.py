@@ -13,12 +13,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from tocsin.db import counters
 from tocsin.kernel.actor import Actor
 from tocsin.kernel.ids import new_id
 from tocsin.services import rules as service_rules
@@ -28,8 +26,8 @@ from . import repo, rules
 from .events import Event
 from .tables import Alert, ChangeEvent, InboundEvent, Incident
 from .timeline import append
+from .transitions import acknowledge_from_source, alert_data, close_incident, open_incident
 
-COUNTER = "incident"
 INBOUND = Table("inbound_events", InboundEvent.metadata, extend_existing=True)
 
 
@@ -216,7 +214,7 @@ def _process_one(
             alert.status = "acknowledged"
             alert.acknowledged_at = now
             if alert.incident_id is not None:
-                _acknowledge_from_source(tx, alert.incident_id, actor, now)
+                acknowledge_from_source(tx, alert.incident_id, actor, now)
         return f"alert {alert.id} acknowledged"
     alert.status = "resolved"
     alert.open_key = None
@@ -356,7 +354,7 @@ def _place(
         if service.auto_resolve_minutes is not None:
             incident.auto_resolve_at = rules.auto_resolve_at(now, service.auto_resolve_minutes)
         if not incident.storm or rules.storm_join_is_noted(incident.alert_count):
-            data = _alert_data(alert, placement.reason)
+            data = alert_data(alert, placement.reason)
             data["alert_count"] = incident.alert_count
             append(tx, incident, kind="alert.joined", actor=actor, at=now, data=data)
         return
@@ -388,96 +386,6 @@ def _description(event: Event) -> str:
     return ""
 
 
-def _alert_data(alert: Alert, reason: str) -> dict[str, Any]:
-    return {
-        "alert_id": str(alert.id),
-        "summary": alert.summary,
-        "source": alert.source,
-        "severity": alert.severity,
-        "dedup_key": alert.dedup_key,
-        "reason": reason,
-        "quality_flags": list(alert.quality_flags),
-    }
-
-
-def open_incident(
-    tx: Session,
-    *,
-    service: Service | None,
-    title: str,
-    description: str,
-    urgency: str,
-    priority: str | None,
-    actor: Actor,
-    now: datetime,
-    held_until: datetime | None = None,
-    group_key: str | None = None,
-    storm: bool = False,
-    severity: int | None = None,
-    first_alert: Alert | None = None,
-    reason: str = "",
-) -> Incident:
-    """Create an incident in ``triggered`` with its first timeline event and timers."""
-    incident = Incident(
-        id=new_id(),
-        number=counters.next_number(tx, COUNTER),
-        title=title,
-        description=description,
-        service_id=None if service is None else service.id,
-        status="triggered",
-        urgency=urgency,
-        priority=priority,
-        severity=severity,
-        created_by_id=actor.user_id,
-        group_key=group_key,
-        storm=storm,
-        alert_count=1 if first_alert is not None else 0,
-        created_at=now,
-        updated_at=now,
-        last_alert_at=now if first_alert is not None else None,
-        held_until=held_until,
-        auto_resolve_at=(
-            rules.auto_resolve_at(now, service.auto_resolve_minutes)
-            if service is not None and first_alert is not None
-            else None
-        ),
-        version=0,
-    )
-    tx.add(incident)
-    # Tables refer to each other by name only (no ORM relationships), so the unit of work
-    # cannot order inserts: write the incident before anything that points at it.
-    tx.flush()
-    data: dict[str, Any] = {"title": title, "urgency": urgency, "priority": priority}
-    if first_alert is not None:
-        data.update(_alert_data(first_alert, reason))
-    if held_until is not None:
-        data["held_until"] = held_until.isoformat()
-    if severity is not None:
-        data["severity"] = severity
-    append(tx, incident, kind="incident.triggered", actor=actor, at=now, data=data)
-    return incident
-
-
-def _acknowledge_from_source(
-    tx: Session, incident_id: uuid.UUID, actor: Actor, now: datetime
-) -> None:
-    incident = repo.get_incident(tx, incident_id)
-    if incident.status != "triggered":
-        return
-    incident.status = "acknowledged"
-    incident.acknowledged_at = now
-    incident.updated_at = now
-    incident.version += 1
-    append(
-        tx,
-        incident,
-        kind="incident.acknowledged",
-        actor=actor,
-        at=now,
-        data={"by": "source"},
-    )
-
-
 def _maybe_resolve_from_source(
     tx: Session, alert: Alert, view: _ServiceView, actor: Actor, now: datetime
 ) -> None:
@@ -501,31 +409,3 @@ def _maybe_resolve_from_source(
     if still_open:
         return
     close_incident(tx, incident, actor=actor, now=now, why="The source resolved every alert.")
-
-
-def close_incident(
-    tx: Session, incident: Incident, *, actor: Actor, now: datetime, why: str
-) -> None:
-    """Resolve an incident, its open alerts and its merged children (safe to call twice)."""
-    if incident.status == "resolved":
-        return
-    incident.status = "resolved"
-    incident.resolved_at = now
-    incident.updated_at = now
-    incident.ack_deadline_at = None
-    incident.auto_resolve_at = None
-    incident.snoozed_until = None
-    incident.held_until = None
-    incident.version += 1
-    # Alerts added in this transaction but not yet flushed are not in the query's answer.
-    pending = [a for a in tx.new if isinstance(a, Alert) and a.incident_id == incident.id]
-    for alert in [*repo.list_alerts(tx, limit=10_000, incident_id=incident.id), *pending]:
-        if alert.open_key is not None:
-            alert.status = "resolved"
-            alert.open_key = None
-            alert.resolved_at = now
-    append(tx, incident, kind="incident.resolved", actor=actor, at=now, data={"why": why})
-    for child in repo.children(tx, incident.id):
-        close_incident(
-            tx, child, actor=actor, now=now, why=f"Resolved with its primary #{incident.number}."
-        )

@@ -15,9 +15,9 @@ from tocsin.db.session import rowcount
 from tocsin.kernel.actor import Actor
 
 from . import repo
-from .intake import close_incident
 from .tables import Incident
 from .timeline import append
+from .transitions import close_incident
 
 ENGINE = Actor.system(name="Tocsin engine")
 
