@@ -1,7 +1,7 @@
 """PagerDuty Events API v2 at /v2/enqueue: PagerDuty's fields, rules, and answers, byte for byte.
 
-Checked against shared/reference/pagerduty-events-v2.md and the real Alertmanager 0.25
-capture in shared/fixtures/wire/ (its PagerDuty receiver's requests, replayed as sent).
+Checked against PagerDuty's documented contract (docs/intake.md) and the real Alertmanager
+0.25 capture in tests/fixtures/wire/ (its PagerDuty receiver's requests, replayed as sent).
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from tocsin.bootstrap import Container
 from tocsin.incidents.tables import Alert, ChangeEvent, InboundEvent, Incident
 from tocsin.services.tables import Integration
 
-WIRE = (
-    Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "wire" / "alertmanager-0.25.jsonl"
-)
+WIRE = Path(__file__).resolve().parents[1] / "fixtures" / "wire" / "alertmanager-0.25.jsonl"
 CAPTURED_KEY = "R0UT1NGKEY0000000000000000000000"
 
 

@@ -29,9 +29,7 @@ from tocsin.kernel.clock import FrozenClock
 from tocsin.services import actions as service_actions
 from tocsin.services.tables import Integration
 
-WIRE = (
-    Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "wire" / "alertmanager-0.25.jsonl"
-)
+WIRE = Path(__file__).resolve().parents[1] / "fixtures" / "wire" / "alertmanager-0.25.jsonl"
 
 
 def _webhook_bodies() -> list[dict]:
