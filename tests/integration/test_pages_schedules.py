@@ -315,3 +315,35 @@ def test_a_person_page_lists_their_planned_handoffs(container: Container) -> Non
     assert "Shift ends (planned)" in main and "On call (planned)" in main
     assert f'href="/schedules/{ids["support"]}">Support hours' in main
     assert "04 Mar 2026 17:00 GMT" in main and "badge-pending" in main
+
+
+def test_overrides_and_own_time_off_can_be_removed_from_the_page(container: Container) -> None:
+    ids = _arrange(container)
+    base = f"/schedules/{ids['primary']}"
+    with container.db.read() as tx:
+        override_id = tx.execute(select(OverrideRow.id)).scalar_one()
+    with page_client(container) as client:
+        token = sign_in(client, "bob@example.com")
+        client.post(
+            f"{base}/time-off",
+            data={
+                "csrf_token": token,
+                "off_start_at": "2026-03-20T09:00",
+                "off_end_at": "2026-03-22T09:00",
+                "off_reason": "Wedding",
+            },
+        )
+        with container.db.read() as tx:
+            off_id = tx.execute(select(TimeOffRow.id)).scalar_one()
+        page = client.get(base)
+        assert f"/time-off/{off_id}/remove" in page.text  # Bob sees his own time off
+        refused = client.post(f"{base}/time-off/{off_id}/remove")  # no CSRF token
+        assert refused.status_code == 403 and count(container, TimeOffRow) == 1
+        gone = client.post(f"{base}/time-off/{off_id}/remove", data={"csrf_token": token})
+        assert gone.status_code == 303 and "time_off_removed" in gone.headers["location"]
+        assert count(container, TimeOffRow) == 0
+        removed = client.post(f"{base}/overrides/{override_id}/remove", data={"csrf_token": token})
+        assert removed.status_code == 303
+        assert count(container, OverrideRow) == 0
+        missing = client.post(f"{base}/overrides/{override_id}/remove", data={"csrf_token": token})
+        assert missing.status_code == 404

@@ -145,6 +145,32 @@ def add_time_off(
     return _done(sid, "time_off")
 
 
+@router.post("/schedules/{schedule_id}/overrides/{override_id}/remove")
+def remove_override(
+    viewer: Viewer, services: AppServices, form: CheckedForm, schedule_id: str, override_id: str
+) -> Response:
+    """Take an override away; the layers decide again for its time. Gone already: no harm."""
+    sid = parse_id(schedule_id, "schedule")
+    oid = parse_id(override_id, "override")
+    with services.db.transaction() as tx:
+        actions.remove_override(tx, override_id=oid, actor=viewer.actor, now=services.clock.now())
+    services.wake()
+    return _done(sid, "override_removed", "#overrides")
+
+
+@router.post("/schedules/{schedule_id}/time-off/{time_off_id}/remove")
+def remove_time_off(
+    viewer: Viewer, services: AppServices, form: CheckedForm, schedule_id: str, time_off_id: str
+) -> Response:
+    """Take back your own time off (managers and admins may take back anyone's)."""
+    sid = parse_id(schedule_id, "schedule")
+    tid = parse_id(time_off_id, "time off")
+    with services.db.transaction() as tx:
+        personal.remove_time_off(tx, time_off_id=tid, actor=viewer.actor, now=services.clock.now())
+    services.wake()
+    return _done(sid, "time_off_removed", "#time-off")
+
+
 @router.post("/schedules/{schedule_id}/cover-requests")
 def request_cover(
     request: Request, viewer: Viewer, services: AppServices, form: CheckedForm, schedule_id: str

@@ -29,6 +29,8 @@ NOTICES = {
     "accepted": "You took the cover: it is now an override.",
     "cancelled": "Cover request withdrawn.",
     "note": "Handoff note saved: the next person on call receives it with their handoff.",
+    "override_removed": "Override removed: the layers decide again for that time.",
+    "time_off_removed": "Time off removed: your rotations count on you again for that time.",
 }
 
 
@@ -159,6 +161,7 @@ def detail_page(
         schedule = repo.load_schedule(tx, row, since=start - timedelta(days=1))
         keys = set(convert.participants_of(row))
         overrides = repo.list_overrides(tx, [row.id], ending_after=now)
+        my_time_off = repo.list_time_off(tx, [viewer.user.id], ending_after=now)
         covers = repo.list_cover_requests(tx, row.id, status="open")
         notes = repo.list_handoff_notes(tx, row.id, limit=5)
         keys |= {o.user_id for o in overrides} | {c.requester_id for c in covers}
@@ -177,6 +180,7 @@ def detail_page(
             ),
             "oncall": _oncall_entry(oncall, _people(tx, [oncall], now)),
             "overrides": overrides,
+            "my_time_off": my_time_off,
             "covers": covers,
             "notes": notes,
             "users": users,
