@@ -23,6 +23,8 @@ def new_id() -> uuid.UUID:
     """
     global _last_ms, _counter
     with _lock:
+        # Real time, not the injectable clock: an id's timestamp only orders rows, and a
+        # frozen test clock must not make ids stop growing.
         ms = time.time_ns() // 1_000_000
         if ms > _last_ms:
             _last_ms = ms
