@@ -176,3 +176,14 @@ def test_storm_timeline_notes_the_first_joins_then_every_hundredth() -> None:
     noted = [n for n in range(1, 1001) if rules.storm_join_is_noted(n)]
     assert noted[:20] == list(range(1, 21))
     assert noted[20:] == list(range(100, 1001, 100))
+
+
+def test_storm_title_keeps_a_first_summary_with_parentheses() -> None:
+    title = rules.title_for("Disk full on db-1 (/var)", 1, True)
+    assert title == "Alert storm: 1 alert (first: Disk full on db-1 (/var))"
+    assert (
+        rules.storm_title(title, 42) == "Alert storm: 42 alerts (first: Disk full on db-1 (/var))"
+    )
+    assert rules.storm_title(rules.storm_title(title, 2), 3).endswith(
+        "(first: Disk full on db-1 (/var))"
+    )

@@ -348,9 +348,7 @@ def _place(
         incident.last_alert_at = now
         incident.updated_at = now
         if incident.storm:
-            incident.title = rules.title_for(
-                incident.title.split("(first: ", 1)[-1].rstrip(")"), incident.alert_count, True
-            )
+            incident.title = rules.storm_title(incident.title, incident.alert_count)
         if service.auto_resolve_minutes is not None:
             incident.auto_resolve_at = rules.auto_resolve_at(now, service.auto_resolve_minutes)
         if not incident.storm or rules.storm_join_is_noted(incident.alert_count):

@@ -307,10 +307,25 @@ def auto_resolve_at(last_alert_at: datetime, auto_resolve_minutes: int | None) -
     return last_alert_at + timedelta(minutes=auto_resolve_minutes)
 
 
+STORM_FIRST: Final = " (first: "
+
+
 def title_for(summary: str, count: int, storm: bool) -> str:
     if storm:
-        return f"Alert storm: {count} alert{'s' if count != 1 else ''} (first: {summary})"[:1024]
+        return f"Alert storm: {count} alert{'s' if count != 1 else ''}{STORM_FIRST}{summary})"[
+            :1024
+        ]
     return summary[:1024]
+
+
+def storm_title(title: str, count: int) -> str:
+    """A storm incident's title with a new alert count; its first alert's summary is kept.
+
+    The summary is everything after the first " (first: " and before the one closing
+    parenthesis the title adds (a summary may hold parentheses of its own).
+    """
+    _prefix, _sep, rest = title.partition(STORM_FIRST)
+    return title_for(rest.removesuffix(")"), count, True)
 
 
 __all__ = [

@@ -80,7 +80,6 @@ class Intake:
         self.committer.close()
 
     def route(self, key: str) -> Route | Answer:
-        self.limiter.per_minute = self.services.settings.intake_rate_per_minute
         try:
             route = self.routes.lookup(key)
         except SQLAlchemyError:
