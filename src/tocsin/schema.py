@@ -3,6 +3,7 @@
 from tocsin.db import audit, counters
 from tocsin.db.base import Base
 from tocsin.engine import tables as engine_tables
+from tocsin.escalation import tables as escalation_tables
 from tocsin.incidents import tables as incident_tables
 from tocsin.notifications import tables as notification_tables
 from tocsin.people import tables as people_tables
@@ -15,6 +16,7 @@ __all__ = [
     "audit",
     "counters",
     "engine_tables",
+    "escalation_tables",
     "incident_tables",
     "metadata",
     "notification_tables",

@@ -79,6 +79,23 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=30.0, gt=0)
     retry_max_seconds: float = Field(default=900.0, gt=0)
 
+    # paging
+    sms_throttle_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="At most one SMS a this many seconds to one number; pages within are bundled.",
+    )
+    voice_throttle_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="At most one call per this many seconds to one number.",
+    )
+    link_hours: int = Field(
+        default=24, ge=1, le=24 * 7, description="How long one-click links in pages work."
+    )
+
     # email (SMTP)
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -86,6 +103,45 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_from: str = "Tocsin <tocsin@localhost>"
+
+    # SMS and voice (Twilio)
+    twilio_account_sid: str | None = Field(
+        default=None, description="Twilio account SID (AC...); enables the sms and voice channels."
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, description="Twilio auth token; also authenticates Twilio's webhooks."
+    )
+    twilio_from_number: str | None = Field(
+        default=None, description="Twilio phone number in E.164 (+15551234567) to send from."
+    )
+    twilio_api_base: str = Field(
+        default="https://api.twilio.com", description="Twilio REST API base URL."
+    )
+
+    # chat and push
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Slack bot token (xoxb-...) with chat:write; enables slack."
+    )
+    slack_api_base: str = Field(
+        default="https://slack.com/api", description="Slack Web API base URL."
+    )
+    ntfy_token: SecretStr | None = Field(
+        default=None, description="ntfy access token sent as a bearer token (optional)."
+    )
+    vapid_private_key: SecretStr | None = Field(
+        default=None,
+        description="Web Push VAPID private key (base64url); generated into data_dir/vapid.json "
+        "if unset.",
+    )
+    vapid_subject: str = Field(
+        default="mailto:tocsin@localhost",
+        description="VAPID contact (mailto: or https: URL) push services may use to reach you.",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let outbound webhooks reach loopback and private addresses "
+        "(also Teams, ntfy and push).",
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

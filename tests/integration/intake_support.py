@@ -59,12 +59,18 @@ def incidents(container: Container) -> list[Incident]:
         return rows
 
 
+PAGING_KINDS = ("incident.unreachable", "incident.escalated", "notification.")
+
+
 def timeline_kinds(container: Container, incident: Incident) -> list[str]:
+    """The incident's timeline kinds, leaving out paging (tested in the paging tests)."""
     with container.db.read() as tx:
-        return list(
-            tx.execute(
+        return [
+            kind
+            for kind in tx.execute(
                 select(IncidentEvent.kind)
                 .where(IncidentEvent.incident_id == incident.id)
                 .order_by(IncidentEvent.id)
             ).scalars()
-        )
+            if not kind.startswith(PAGING_KINDS)
+        ]

@@ -16,9 +16,12 @@ from sqlalchemy import func, select
 from tocsin import bootstrap
 from tocsin.channels.base import Delivered, Envelope, Recording
 from tocsin.engine.runner import CycleReport
+from tocsin.escalation.tables import EscalationState
+from tocsin.incidents.tables import InboundEvent, Incident
 from tocsin.kernel.clock import FrozenClock
 from tocsin.notifications import actions, repo
 from tocsin.notifications.tables import MessageAttempt, OutboundMessage
+from tocsin.people.contact_rules import KINDS
 
 # expire_claims moves a claim strictly after its deadline; a real engine notices one cycle later.
 _AFTER = timedelta(microseconds=1)
@@ -57,7 +60,7 @@ class Scenario:
         self.container = container
         self.clock = clock
         self.channels: dict[str, TimedRecording] = {}
-        for name in list(container.channels):
+        for name in {*container.channels, *KINDS}:
             channel = TimedRecording(name, clock)
             self.channels[name] = channel
             # The dispatcher holds this very dict: replacing entries swaps its transports.
@@ -115,7 +118,30 @@ class Scenario:
                     OutboundMessage.status == "sending"
                 )
             ).scalar_one()
-        candidates = [t for t in (due, deadline + _AFTER if deadline else None) if t is not None]
+            step = tx.execute(
+                select(func.min(EscalationState.next_step_at)).where(
+                    EscalationState.status == "active"
+                )
+            ).scalar_one()
+            timer = tx.execute(
+                select(
+                    func.min(
+                        func.coalesce(
+                            Incident.ack_deadline_at, Incident.snoozed_until, Incident.held_until
+                        )
+                    )
+                ).where(Incident.status != "resolved")
+            ).scalar_one()
+            inbound = tx.execute(
+                select(func.min(InboundEvent.received_at)).where(
+                    InboundEvent.processed_at.is_(None)
+                )
+            ).scalar_one()
+        candidates = [
+            t
+            for t in (due, deadline + _AFTER if deadline else None, step, timer, inbound)
+            if t is not None
+        ]
         return min(candidates) if candidates else None
 
     def fast_forward(self, *, minutes: float = 0, seconds: float = 0) -> list[CycleReport]:
@@ -142,10 +168,27 @@ class Scenario:
 
     def _state(self) -> tuple[Any, ...]:
         with self.container.db.read() as tx:
-            return tuple(
+            return (
+                tuple(
+                    tx.execute(
+                        select(OutboundMessage.id, OutboundMessage.version).order_by(
+                            OutboundMessage.id
+                        )
+                    ).all()
+                ),
+                tuple(
+                    tx.execute(
+                        select(EscalationState.id, EscalationState.version).order_by(
+                            EscalationState.id
+                        )
+                    ).all()
+                ),
+                tuple(
+                    tx.execute(select(Incident.id, Incident.version).order_by(Incident.id)).all()
+                ),
                 tx.execute(
-                    select(OutboundMessage.id, OutboundMessage.version).order_by(OutboundMessage.id)
-                ).all()
+                    select(func.count()).where(InboundEvent.processed_at.is_(None))
+                ).scalar_one(),
             )
 
     # -- asserting ------------------------------------------------------------------------

@@ -9,9 +9,11 @@ from datetime import timedelta
 
 from tocsin.channels.base import Channel, Delivered, DeliveryError, Envelope
 from tocsin.engine.module import CycleContext
+from tocsin.incidents import paging
 from tocsin.kernel.logging import get_logger
 from tocsin.notifications import actions
 from tocsin.notifications.actions import Claim
+from tocsin.notifications.links import LinkMaker, expand
 from tocsin.notifications.rules import RetryPolicy
 
 log = get_logger("tocsin.engine.dispatcher")
@@ -38,7 +40,12 @@ class Dispatcher:
     name = "dispatcher"
     version = 1
 
-    def __init__(self, channels: Mapping[str, Channel], config: DispatchConfig) -> None:
+    def __init__(
+        self,
+        channels: Mapping[str, Channel],
+        config: DispatchConfig,
+        links: LinkMaker | None = None,
+    ) -> None:
         if config.claim_for.total_seconds() <= config.send_timeout:
             raise ValueError(
                 "the claim must outlast the send timeout, or two engines could send at once"
@@ -47,6 +54,7 @@ class Dispatcher:
             raise ValueError("parallel must be at least 1")
         self.channels = channels
         self.config = config
+        self.links = links or LinkMaker("http://127.0.0.1:8080", b"unsigned")
 
     def run(self, ctx: CycleContext) -> int:
         with ctx.db.transaction() as tx:
@@ -89,14 +97,16 @@ class Dispatcher:
 
     def _deliver(self, ctx: CycleContext, claim: Claim) -> None:
         channel = self.channels.get(claim.channel)
+        # Signed links are made at send time: the key stays here, and 24 hours start now.
+        body, urls = expand(self.links, claim.body, claim.context, now=ctx.clock.now())
         envelope = Envelope(
             message_id=str(claim.message_id),
             dedup_key=claim.dedup_key,
             channel=claim.channel,
             recipient=claim.recipient,
             subject=claim.subject,
-            body=claim.body,
-            context=claim.context,
+            body=body,
+            context={**claim.context, **urls},
         )
         try:
             if channel is None:
@@ -123,6 +133,8 @@ class Dispatcher:
                     message=str(claim.message_id),
                     stale=not fresh,
                 )
+                if fresh:
+                    paging.on_delivery(tx, claim=claim, outcome="sent", error=None, now=now)
             else:
                 state = actions.record_failure(
                     tx,
@@ -140,3 +152,5 @@ class Dispatcher:
                     next=state,
                     error=str(result),
                 )
+                if state is not None:
+                    paging.on_delivery(tx, claim=claim, outcome=state, error=str(result), now=now)

@@ -20,7 +20,7 @@ from tocsin.people import repo as people_repo
 from tocsin.people.rules import authorize
 from tocsin.services import repo as service_repo
 
-from . import repo, rules
+from . import paging, repo, rules
 from .tables import Incident, SeverityChange
 from .timeline import append
 from .transitions import close_incident, open_incident
@@ -45,6 +45,7 @@ def trigger_incident(
     urgency: str = "high",
     severity: int | str | None = None,
     assignee_id: uuid.UUID | None = None,
+    paging_config: paging.PagingConfig | None = None,
 ) -> Incident:
     """Open an incident by hand. Anyone may ("when unsure, trigger"), but not read-only."""
     authorize(actor, "incidents.trigger")
@@ -99,6 +100,7 @@ def trigger_incident(
             at=now,
             data={"to": str(assignee_id), "to_name": _name(tx, assignee_id)},
         )
+        paging.page_assignee(tx, incident, actor=actor, now=now, config=paging_config)
     audit.record(
         tx,
         actor=actor,
@@ -140,17 +142,13 @@ def acknowledge_incident(
     rules.check_transition(incident.status, "acknowledge", incident.number)
     if incident.status == "acknowledged" and incident.assignee_id == actor.user_id:
         return incident
-    if (
-        incident.assignee_id is not None
-        and actor.user_id is not None
-        and incident.assignee_id != actor.user_id
-    ):
+    if actor.user_id is not None and not paging.may_acknowledge(tx, incident, actor.user_id):
         raise PermissionDenied(
             f"Only {_name(tx, incident.assignee_id) or 'the assignee'} acknowledges "
             f"#{incident.number}; add a note, or reassign it to yourself first.",
             code="incident.not_assignee",
         )
-    if incident.assignee_id is None and actor.user_id is not None:
+    if actor.user_id is not None:
         incident.assignee_id = actor.user_id
     incident.status = "acknowledged"
     incident.acknowledged_at = now
@@ -162,6 +160,7 @@ def acknowledge_incident(
     if incident.ack_deadline_at is not None:
         data["ack_timeout_at"] = incident.ack_deadline_at.isoformat()
     append(tx, incident, kind="incident.acknowledged", actor=actor, at=now, data=data)
+    paging.halt(tx, incident, now=now)
     return incident
 
 
@@ -186,7 +185,13 @@ def resolve_incident(
 
 
 def reassign_incident(
-    tx: Session, *, incident_id: uuid.UUID, assignee_id: uuid.UUID, actor: Actor, now: datetime
+    tx: Session,
+    *,
+    incident_id: uuid.UUID,
+    assignee_id: uuid.UUID,
+    actor: Actor,
+    now: datetime,
+    paging_config: paging.PagingConfig | None = None,
 ) -> Incident:
     """Give the incident to someone else; it goes back to triggered for them to acknowledge."""
     authorize(actor, "incidents.write")
@@ -215,6 +220,7 @@ def reassign_incident(
             "to_name": _name(tx, assignee_id),
         },
     )
+    paging.page_assignee(tx, incident, actor=actor, now=now, config=paging_config)
     return incident
 
 

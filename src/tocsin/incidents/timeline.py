@@ -31,6 +31,15 @@ KINDS: dict[str, str] = {
     "incident.child_merged": "Incident merged in",
     "alert.joined": "Alert joined",
     "alert.resolved": "Alert resolved by its source",
+    "incident.escalated": "Paged",
+    "incident.escalate_requested": "Escalated by hand",
+    "incident.responders_added": "Responders added",
+    "incident.unreachable": "Nobody could be reached",
+    "notification.sent": "Notification sent",
+    "notification.retrying": "Notification failed; retrying",
+    "notification.failed": "Notification failed",
+    "notification.fallback": "Falling back to another method",
+    "notification.cancelled": "Pending notifications cancelled",
 }
 
 

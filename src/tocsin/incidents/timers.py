@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tocsin.db.session import rowcount
 from tocsin.kernel.actor import Actor
 
-from . import repo
+from . import paging, repo
 from .tables import Incident
 from .timeline import append
 from .transitions import close_incident
@@ -63,12 +63,14 @@ def run_due(tx: Session, *, now: datetime, limit: int = 100) -> int:
                 at=now,
                 data={"why": "Acknowledged but not resolved within the ack timeout."},
             )
+            paging.restart(tx, incident, now=now)
         elif incident.snoozed_until is not None and incident.snoozed_until <= now:
             incident.status = "triggered"
             incident.snoozed_until = None
             incident.acknowledged_at = None
             incident.updated_at = now
             append(tx, incident, kind="incident.unsnoozed", actor=ENGINE, at=now, data={})
+            paging.restart(tx, incident, now=now)
         elif incident.held_until is not None and incident.held_until <= now:
             incident.held_until = None
             incident.urgency = "high"
@@ -81,6 +83,7 @@ def run_due(tx: Session, *, now: datetime, limit: int = 100) -> int:
                 at=now,
                 data={"why": "The service's support hours began: now high urgency."},
             )
+            paging.restart(tx, incident, now=now)
         done += 1
     tx.flush()
     return done

@@ -18,7 +18,7 @@ from tocsin.kernel.actor import Actor
 from tocsin.kernel.ids import new_id
 from tocsin.services.tables import Service
 
-from . import repo, rules
+from . import paging, repo, rules
 from .tables import Alert, Incident
 from .timeline import append
 
@@ -92,6 +92,7 @@ def open_incident(
     if severity is not None:
         data["severity"] = severity
     append(tx, incident, kind="incident.triggered", actor=actor, at=now, data=data)
+    paging.begin(tx, incident, service, now=now)
     return incident
 
 
@@ -113,6 +114,7 @@ def acknowledge_from_source(
         at=now,
         data={"by": "source"},
     )
+    paging.halt(tx, incident, now=now)
 
 
 def close_incident(
@@ -137,6 +139,7 @@ def close_incident(
             alert.open_key = None
             alert.resolved_at = now
     append(tx, incident, kind="incident.resolved", actor=actor, at=now, data={"why": why})
+    paging.halt(tx, incident, now=now)
     for child in repo.children(tx, incident.id):
         close_incident(
             tx, child, actor=actor, now=now, why=f"Resolved with its primary #{incident.number}."

@@ -38,6 +38,8 @@ def enqueue(
     context: dict[str, Any] | None = None,
     max_attempts: int | None = None,
     not_before: datetime | None = None,
+    kind: str = "message",
+    incident_id: uuid.UUID | None = None,
 ) -> OutboundMessage:
     """Insert a message to send, in the caller's transaction.
 
@@ -54,6 +56,8 @@ def enqueue(
         channel=channel,
         recipient=recipient,
         user_id=user_id,
+        kind=kind,
+        incident_id=incident_id,
         subject=subject[:500],
         body=body,
         context=context or {},
@@ -93,6 +97,10 @@ class Claim:
     subject: str
     body: str
     context: dict[str, Any]
+    kind: str = "message"
+    incident_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+    queued_at: datetime | None = None
 
 
 def claim_due(
@@ -165,6 +173,10 @@ def claim_due(
                 subject=message.subject,
                 body=message.body,
                 context=dict(message.context),
+                kind=message.kind,
+                incident_id=message.incident_id,
+                user_id=message.user_id,
+                queued_at=message.created_at,
             )
         )
     return claims
@@ -261,6 +273,49 @@ def expire_claims(tx: Session, *, now: datetime, limit: int, default_max_attempt
                 .execution_options(synchronize_session=False)
             )
     return moved
+
+
+def cancel_pages(tx: Session, *, incident_id: uuid.UUID, now: datetime) -> int:
+    """Cancel pages about an incident not yet sent (it was acknowledged or resolved).
+
+    A message already being sent is left alone: its claim decides. Returns how many.
+    """
+    return rowcount(
+        tx.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.incident_id == incident_id,
+                OutboundMessage.kind == "page",
+                OutboundMessage.status.in_(DUE_STATUSES),
+            )
+            .values(
+                status="cancelled",
+                version=OutboundMessage.version + 1,
+                updated_at=now,
+                last_error="cancelled: the incident was acknowledged or resolved",
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def hurry(tx: Session, *, message_id: uuid.UUID, now: datetime) -> bool:
+    """Make a waiting message due now (a fallback after another method failed)."""
+    return (
+        rowcount(
+            tx.execute(
+                update(OutboundMessage)
+                .where(
+                    OutboundMessage.id == message_id,
+                    OutboundMessage.status.in_(DUE_STATUSES),
+                    OutboundMessage.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now, version=OutboundMessage.version + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        == 1
+    )
 
 
 def send_test_email(

@@ -11,8 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, id_column
 
-# pending -> sending -> sent | retry -> (sending ...) -> failed
-STATUSES = ("pending", "sending", "sent", "retry", "failed")
+# pending -> sending -> sent | retry -> (sending ...) -> failed; pending | retry -> cancelled
+STATUSES = ("pending", "sending", "sent", "retry", "failed", "cancelled")
+# page (an incident notification), bundle (several incidents in one), verify (a code),
+# test (a test page), alarm (the watchdog), message (anything else: handoffs, test email)
+KINDS = ("page", "bundle", "verify", "test", "alarm", "message")
 
 
 class OutboundMessage(Base):
@@ -31,6 +34,11 @@ class OutboundMessage(Base):
     recipient: Mapped[str] = mapped_column(String(320))
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="message")
+    # The incident a page is about (declared by table name: the outbox imports no slice above it).
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
     )
     subject: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)

@@ -29,11 +29,15 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "services.write",
             "schedules.read",
             "schedules.write",
+            "policies.read",
+            "policies.write",
             "incidents.read",
             "incidents.trigger",
             "incidents.write",
             "tokens.own",
+            "contacts.own",
             "audit.read",
+            "watchdog.receive",
         }
     ),
     "manager": frozenset(
@@ -45,10 +49,13 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "services.write",
             "schedules.read",
             "schedules.write",
+            "policies.read",
+            "policies.write",
             "incidents.read",
             "incidents.trigger",
             "incidents.write",
             "tokens.own",
+            "contacts.own",
             "audit.read",
         }
     ),
@@ -60,10 +67,12 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "services.read",
             "schedules.read",
             "schedules.write",
+            "policies.read",
             "incidents.read",
             "incidents.trigger",
             "incidents.write",
             "tokens.own",
+            "contacts.own",
         }
     ),
     "observer": frozenset(
@@ -72,14 +81,23 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "teams.read",
             "services.read",
             "schedules.read",
+            "policies.read",
             "incidents.read",
             "incidents.trigger",
             "tokens.own",
+            "contacts.own",
         }
     ),
     # Stakeholders see who is on call (the directory) but change nothing.
     "stakeholder": frozenset(
-        {"teams.read", "schedules.read", "incidents.read", "incidents.trigger", "tokens.own"}
+        {
+            "teams.read",
+            "schedules.read",
+            "incidents.read",
+            "incidents.trigger",
+            "tokens.own",
+            "contacts.own",
+        }
     ),
 }
 

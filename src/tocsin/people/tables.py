@@ -104,3 +104,62 @@ class LoginFailure(Base):
     id: Mapped[uuid.UUID] = id_column()
     email: Mapped[str] = mapped_column(String(254), index=True)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ContactMethod(Base):
+    """A way to reach a person: email, SMS, voice, push, ntfy, Slack, Teams or a webhook.
+
+    A method pages only once ``verified_at`` is set (the person typed back a code sent
+    to it). Only the SHA-256 of the pending code is stored.
+    """
+
+    __tablename__ = "contact_methods"
+
+    id: Mapped[uuid.UUID] = id_column()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(2048))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    verified_at: Mapped[datetime | None]
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None]
+    code_attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class NotificationRule(Base):
+    """Notify a person by one contact method ``delay_minutes`` after they are paged."""
+
+    __tablename__ = "notification_rules"
+
+    id: Mapped[uuid.UUID] = id_column()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    urgency: Mapped[str] = mapped_column(String(8))  # high | low
+    delay_minutes: Mapped[int]
+    contact_method_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contact_methods.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class TestPage(Base):
+    """A test page a person sent to one of their methods, and when they acknowledged it."""
+
+    __tablename__ = "test_pages"
+    __test__ = False  # not a pytest test class
+
+    id: Mapped[uuid.UUID] = id_column()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    contact_method_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contact_methods.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tocsin.db import audit
+from tocsin.escalation.tables import EscalationPolicy
 from tocsin.kernel.actor import Actor
 from tocsin.kernel.errors import Conflict, NotFound, ValidationFailed
 from tocsin.people import repo as people_repo
@@ -41,6 +42,7 @@ def create_service(
     grouping: Mapping[str, Any] | None = None,
     storm_threshold: int | None = 20,
     event_rules: Sequence[Mapping[str, Any]] = (),
+    escalation_policy_id: uuid.UUID | None = None,
     actor: Actor,
     now: datetime,
 ) -> Service:
@@ -66,9 +68,16 @@ def create_service(
         storm_threshold=storm_threshold,
         event_rules=list(event_rules),
     )
+    _check_policy(tx, escalation_policy_id)
     if repo.find_service_by_name(tx, name) is not None:
         raise Conflict("service.name_taken", f"A service named {name} already exists.", "name")
-    service = Service(name=name, created_at=now, updated_at=now, **values)
+    service = Service(
+        name=name,
+        created_at=now,
+        updated_at=now,
+        escalation_policy_id=escalation_policy_id,
+        **values,
+    )
     kind, integration_name = DEFAULT_INTEGRATION
     service.integrations.append(
         Integration(kind=kind, name=integration_name, routing_key=new_routing_key(), created_at=now)
@@ -90,6 +99,11 @@ def create_service(
 _UNSET: Any = object()
 
 
+def _check_policy(tx: Session, policy_id: uuid.UUID | None) -> None:
+    if policy_id is not None and tx.get(EscalationPolicy, policy_id) is None:
+        raise ValidationFailed.one("escalation_policy_id", "No escalation policy with this id.")
+
+
 def update_service(
     tx: Session,
     *,
@@ -108,6 +122,7 @@ def update_service(
     grouping: Mapping[str, Any] | None = None,
     storm_threshold: int | None = _UNSET,
     event_rules: Sequence[Mapping[str, Any]] | None = None,
+    escalation_policy_id: uuid.UUID | None = _UNSET,
 ) -> Service:
     """Change a service; arguments left out keep their value (None clears nullable ones).
 
@@ -155,6 +170,10 @@ def update_service(
     }
     values = _checked(tx, **merged)
     changed = [key for key, value in values.items() if value != current[key]]
+    if escalation_policy_id is not _UNSET and escalation_policy_id != service.escalation_policy_id:
+        _check_policy(tx, escalation_policy_id)
+        service.escalation_policy_id = escalation_policy_id
+        changed.append("escalation_policy_id")
     if name is not None and name.strip() != service.name:
         new_name = rules.check_name(name)
         other = repo.find_service_by_name(tx, new_name)
@@ -165,7 +184,7 @@ def update_service(
         service.name = new_name
         changed.insert(0, "name")
     for key in changed:
-        if key != "name":
+        if key not in ("name", "escalation_policy_id"):
             setattr(service, key, values[key])
     if changed:
         service.updated_at = now

@@ -32,6 +32,10 @@ class Service(Base):
     support_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     outside_hours: Mapped[str] = mapped_column(String(8), default="low")
     ack_timeout_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Who is paged for this service's incidents (None: nobody; the service page says so).
+    escalation_policy_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("escalation_policies.id", ondelete="SET NULL"), index=True
+    )
     auto_resolve_minutes: Mapped[int | None] = mapped_column(Integer)
     runbook_links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     # {"mode": "none"|"time"|"fields", "window_minutes", "fields"} (incidents.rules.check_grouping)

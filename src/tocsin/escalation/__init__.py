@@ -1,0 +1,1 @@
+"""Escalation policies and the escalation state of each open incident."""
