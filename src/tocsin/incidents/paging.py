@@ -297,7 +297,7 @@ def add_responders(
         config=config or PagingConfig(),
         escalation_minutes=5,
     )
-    state = _remember(tx, incident, paged)
+    _remember(tx, incident, paged)
     append(
         tx,
         incident,
