@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.scenarios.harness import Scenario
 from tests.scenarios.paging_support import SYSTEM, send_trigger, two_level_service
@@ -10,6 +10,7 @@ from tocsin.escalation import actions as escalation
 from tocsin.escalation.tables import EscalationState
 from tocsin.incidents import actions as incidents
 from tocsin.incidents.tables import Incident, IncidentEvent
+from tocsin.notifications.tables import OutboundMessage
 from tocsin.people import actions as people
 
 
@@ -95,3 +96,19 @@ def test_a_policy_edited_mid_incident_does_not_disturb_paging_in_flight(
     scenario.fast_forward(minutes=5)
     # The snapshot still had Bob at level 2 after 5 minutes.
     assert [e.recipient for e in scenario.sent("email")] == ["ada@example.com", "bob@example.com"]
+
+
+def test_a_page_queued_just_before_an_ack_is_cancelled_not_sent(scenario: Scenario) -> None:
+    """An ack racing an escalation step: the dispatcher checks the incident before sending."""
+    graph = two_level_service(scenario.container)
+    send_trigger(scenario.container, graph.routing_key)
+    scenario.run_cycle()
+    assert len(scenario.sent("email")) == 1  # the email left; the SMS waits a minute
+    with scenario.container.db.transaction() as tx:
+        # The ack's transaction committed after the step queued the SMS and did not see it.
+        tx.execute(update(Incident).values(status="acknowledged"))
+    scenario.fast_forward(minutes=2)
+    assert scenario.sent("sms") == []
+    with scenario.container.db.read() as tx:
+        statuses = [m.status for m in tx.execute(select(OutboundMessage)).scalars()]
+    assert sorted(statuses) == ["cancelled", "sent"]

@@ -85,13 +85,15 @@ class Dispatcher:
                     default_max_attempts=self.config.max_attempts,
                     skip_locked=self.config.skip_locked,
                 )
+                taken = len(claims)
+                claims = paging.drop_stale(tx, claims, now=ctx.clock.now())
             if len(claims) == 1:
                 self._deliver(ctx, claims[0])
             else:
                 # list() waits for every send and re-raises the first error, if any.
                 list(pool.map(lambda claim: self._deliver(ctx, claim), claims))
-            done += len(claims)
-            if len(claims) < want:
+            done += taken
+            if taken < want:
                 break
         return done
 

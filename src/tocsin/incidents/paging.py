@@ -251,7 +251,9 @@ def _take_step(
             if not acting
             else "Nobody at this level has a verified contact method."
         )
-        escalation.mark_unreachable(state, now=now, people=_call_by_hand(paged))
+        if incident.urgency == "high":
+            # Low urgency never wakes anybody, so it is noted but not raised in red.
+            escalation.mark_unreachable(state, now=now, people=_call_by_hand(paged))
         append(
             tx,
             incident,
@@ -391,6 +393,26 @@ def escalate(
     return incident
 
 
+def drop_stale(tx: Session, claims: Sequence[Claim], *, now: datetime) -> list[Claim]:
+    """Claims still worth sending: a page about an incident acknowledged or resolved since it
+    was queued (an ack racing an escalation step) is cancelled instead. One query a batch."""
+    pages = {c.incident_id for c in claims if c.kind == "page" and c.incident_id is not None}
+    if not pages:
+        return list(claims)
+    done = set(
+        tx.execute(
+            select(Incident.id).where(Incident.id.in_(pages), Incident.status != "triggered")
+        ).scalars()
+    )
+    keep: list[Claim] = []
+    for claim in claims:
+        if claim.kind == "page" and claim.incident_id in done:
+            outbox.cancel_claim(tx, claim=claim, now=now, why="the incident was acknowledged")
+        else:
+            keep.append(claim)
+    return keep
+
+
 # -- delivery results ----------------------------------------------------------------------
 
 
@@ -524,3 +546,63 @@ def _fall_back(
         kind="page",
         incident_id=incident.id,
     )
+
+
+def page(
+    tx: Session,
+    *,
+    target: dict[str, Any],
+    message: str,
+    actor: Actor,
+    now: datetime,
+    config: PagingConfig | None = None,
+    urgency: str = "high",
+) -> Incident:
+    """Page a person, a schedule's on-call or a team now, about ``message`` (``tocsin page``).
+
+    Opens an incident with no service (so it escalates nowhere) titled by the message and
+    adds ``target`` (``{"kind": "user"|"schedule"|"team", "id": ...}``) as responders, so
+    whoever is paged can acknowledge it. Refused when the target resolves to nobody now.
+    """
+    # transitions imports this module (begin/halt); importing it at the top would be circular.
+    from .transitions import open_incident
+
+    authorize(actor, "incidents.trigger")
+    if actor.scope != "write":
+        raise ValidationFailed.one("actor", "This needs a write-scoped token.")
+    title = " ".join(message.split())
+    if not title or len(title) > 1024:
+        raise ValidationFailed.one("message", "Say what is wrong in 1 to 1024 characters.")
+    if urgency not in ("high", "low"):
+        raise ValidationFailed.one("urgency", "Use high or low.")
+    incident = open_incident(
+        tx,
+        service=None,
+        title=title,
+        description=message.strip(),
+        urgency=urgency,
+        priority=None,
+        actor=actor,
+        now=now,
+    )
+    paged = add_responders(
+        tx,
+        incident_id=incident.id,
+        targets=[target],
+        actor=actor,
+        now=now,
+        message=message,
+        config=config,
+    )
+    if not paged:
+        raise ValidationFailed.one(
+            "target", "Nobody is on call for this target right now: there is nobody to page."
+        )
+    state = escalation_repo.find_state(tx, incident.id)
+    if state is not None and any(p["reachable"] for p in paged if not p["shadow"]):
+        # No service means no policy, which ``begin`` flagged; the responders are the plan.
+        escalation.clear_unreachable(state, now=now)
+    acting = [p for p in paged if not p["shadow"]]
+    if acting:
+        incident.assignee_id = uuid.UUID(acting[0]["user_id"])
+    return incident

@@ -299,6 +299,20 @@ def cancel_pages(tx: Session, *, incident_id: uuid.UUID, now: datetime) -> int:
     )
 
 
+def cancel_claim(tx: Session, *, claim: Claim, now: datetime, why: str) -> bool:
+    """Cancel a message this instance claimed but will not send."""
+    changed = _transition(
+        tx,
+        claim,
+        status="cancelled",
+        now=now,
+        claim_expires_at=None,
+        last_error=f"cancelled: {why}",
+    )
+    _finish_attempt(tx, claim, now=now, outcome="cancelled", error=why)
+    return changed
+
+
 def hurry(tx: Session, *, message_id: uuid.UUID, now: datetime) -> bool:
     """Make a waiting message due now (a fallback after another method failed)."""
     return (
