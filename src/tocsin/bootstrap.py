@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from tocsin.channels.apprise_channel import AppriseChannel
 from tocsin.channels.base import Channel, NotConfigured
 from tocsin.channels.email import SmtpConfig, SmtpEmail
 from tocsin.channels.ntfy import Ntfy
@@ -26,9 +27,11 @@ from tocsin.engine.escalator import Escalator
 from tocsin.engine.handoffs import Handoffs
 from tocsin.engine.housekeeping import Housekeeping
 from tocsin.engine.intake import Intake
+from tocsin.engine.roster import Roster
 from tocsin.engine.runner import Runner
 from tocsin.engine.status import EngineHealth, engine_health
 from tocsin.engine.timers import Timers
+from tocsin.engine.watchdog import PagingHealth, Watchdog, WatchdogConfig, measure
 from tocsin.incidents.paging import PagingConfig
 from tocsin.kernel import logging as tlog
 from tocsin.kernel.clock import Clock, SystemClock
@@ -55,6 +58,11 @@ class Container:
     def __post_init__(self) -> None:
         self.runner = build_runner(self)
 
+    @property
+    def paging(self) -> PagingConfig:
+        """Throttles and defaults every adapter uses when it pages someone."""
+        return paging_config(self.settings)
+
     def wake(self) -> None:
         """Tell the in-process engine (if running) that work was committed."""
         self.runner.wake()
@@ -65,6 +73,16 @@ class Container:
                 tx,
                 now=self.clock.now(),
                 ready_within=timedelta(seconds=self.settings.engine_ready_seconds),
+            )
+
+    def paging_health(self) -> PagingHealth:
+        """Paging's backlog and the watchdog's alarms, read now (for /metrics)."""
+        with self.db.read() as tx:
+            return measure(
+                tx,
+                now=self.clock.now(),
+                overdue_after=timedelta(seconds=self.settings.watchdog_overdue_seconds),
+                stuck_after=timedelta(seconds=self.settings.watchdog_stuck_seconds),
             )
 
     def close(self) -> None:
@@ -90,6 +108,7 @@ def build_channels(settings: Settings, webhook_secret: bytes) -> dict[str, Chann
         _slack_channel(settings),
         TeamsWorkflow(allow_private=settings.webhook_allow_private),
         SignedWebhook(webhook_secret, allow_private=settings.webhook_allow_private),
+        AppriseChannel("apprise"),
     ]
     return {channel.name: channel for channel in channels}
 
@@ -173,6 +192,18 @@ def paging_config(settings: Settings) -> PagingConfig:
     )
 
 
+def watchdog_config(settings: Settings) -> WatchdogConfig:
+    return WatchdogConfig(
+        overdue_after=timedelta(seconds=settings.watchdog_overdue_seconds),
+        stuck_after=timedelta(seconds=settings.watchdog_stuck_seconds),
+        repeat_every=timedelta(minutes=settings.watchdog_repeat_minutes),
+        emails=tuple(e.strip() for e in settings.watchdog_emails.split(",") if e.strip()),
+        heartbeat_url=settings.watchdog_heartbeat_url or None,
+        heartbeat_every=timedelta(seconds=settings.watchdog_heartbeat_seconds),
+        send_timeout=settings.send_timeout_seconds,
+    )
+
+
 def build_runner(container: Container) -> Runner:
     s = container.settings
     dispatcher = Dispatcher(
@@ -189,7 +220,7 @@ def build_runner(container: Container) -> Runner:
             ),
             skip_locked=container.db.is_postgres,
         ),
-        links=LinkMaker(s.base_url, container.secret_key),
+        links=LinkMaker(s.base_url, container.secret_key, timedelta(hours=s.link_hours)),
     )
     return Runner(
         container.db,
@@ -202,6 +233,9 @@ def build_runner(container: Container) -> Runner:
             Handoffs(s.base_url),
             dispatcher,
             Housekeeping(),
+            Roster(s.data_dir, every=timedelta(seconds=s.roster_seconds)),
+            # Last: it judges what the modules above left undone, and pages by a second path.
+            Watchdog(container.channels, watchdog_config(s)),
         ],
         cycle_seconds=s.engine_cycle_seconds,
         lease_seconds=s.engine_lease_seconds,

@@ -79,6 +79,39 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=30.0, gt=0)
     retry_max_seconds: float = Field(default=900.0, gt=0)
 
+    # watchdog (paging health) and the cached roster
+    watchdog_overdue_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Alarm when an escalation step is overdue by more than this many seconds.",
+    )
+    watchdog_stuck_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Alarm when the oldest due outbound message waits longer than this.",
+    )
+    watchdog_repeat_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        description="Page the admins again this often while an alarm stays raised.",
+    )
+    watchdog_emails: str = Field(
+        default="",
+        description="Comma list of extra addresses the watchdog emails when an alarm is raised.",
+    )
+    watchdog_heartbeat_url: str | None = Field(
+        default=None,
+        description="Dead man's switch: an http(s) URL the engine GETs while paging is healthy.",
+    )
+    watchdog_heartbeat_seconds: float = Field(
+        default=30.0, gt=0, description="At most one heartbeat GET per this many seconds."
+    )
+    roster_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Rewrite data_dir/roster.json (who is on call, phones) at most this often.",
+    )
+
     # paging
     sms_throttle_seconds: int = Field(
         default=60,

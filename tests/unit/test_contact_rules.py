@@ -139,3 +139,15 @@ def test_masking_hides_most_of_a_number_and_the_path_of_a_url() -> None:
     assert cr.mask("sms", "+14155550123") == "+14•••••••23"
     assert cr.mask("webhook", "https://hooks.example.com/secret/path") == "hooks.example.com/…"
     assert cr.mask("email", "ada@example.com") == "ada@example.com"
+
+
+def test_apprise_urls_are_checked_and_private_hosts_refused() -> None:
+    assert cr.check_address("apprise", "discord://1234/abcd", allow_private=False) == (
+        "discord://1234/abcd"
+    )
+    for bad in ("not a url", "json://example.com/x", "file:///etc/passwd"):
+        with pytest.raises(ValidationFailed):
+            cr.check_address("apprise", bad, allow_private=False)
+    with pytest.raises(ValidationFailed):
+        cr.check_address("apprise", "gotify://192.168.1.5/token", allow_private=False)
+    assert cr.check_address("apprise", "gotify://192.168.1.5/token", allow_private=True)

@@ -12,6 +12,7 @@ import typer
 from tocsin import __version__, bootstrap
 from tocsin.cli import demo as demo_cmd
 from tocsin.cli import incidents as incidents_cmd
+from tocsin.cli import paging as paging_cmd
 from tocsin.cli import people as people_cmd
 from tocsin.cli import schedules as schedules_cmd
 from tocsin.cli import services as services_cmd
@@ -45,6 +46,13 @@ app.command("trigger", help="Open an incident by hand; prints its number.")(inci
 app.command("incidents", help="List incidents, newest first.")(incidents_cmd.list_incidents)
 app.command("ack", help="Acknowledge incident N.")(incidents_cmd.ack)
 app.command("resolve", help="Resolve incident N.")(incidents_cmd.resolve)
+app.command("page", help="Page a person, a schedule's on-call or a team now.")(paging_cmd.page)
+app.command("policies", help="List escalation policies, their levels and targets.")(
+    paging_cmd.policies
+)
+app.command("readiness", help="Who or what would keep a page from reaching a person.")(
+    paging_cmd.readiness_report
+)
 app.command("demo")(demo_cmd.demo)
 
 

@@ -10,7 +10,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from tocsin import bootstrap
-from tocsin.cli import demo_alerts, demo_schedules
+from tocsin.cli import demo_alerts, demo_paging, demo_schedules
 from tocsin.cli.context import CLI_ACTOR, globals_of, handled
 from tocsin.cli.server import run_server
 from tocsin.notifications import actions as outbox
@@ -273,6 +273,7 @@ def demo(
         with c.db.transaction() as tx:
             created = seed(tx, now=c.clock.now(), base_url=base_url)
             demo_schedules.seed(tx, now=c.clock.now())  # idempotent on its own
+            demo_paging.seed(tx, now=c.clock.now())  # idempotent; needs the schedules
             demo_alerts.seed_history(tx, now=c.clock.now())  # idempotent on its own
             checkout = service_repo.find_service_by_name(tx, "Checkout API")
             key = checkout.integrations[0].routing_key if checkout else "ROUTING_KEY"

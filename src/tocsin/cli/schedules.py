@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -10,8 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from sqlalchemy.orm import Session
 
-from tocsin.cli.context import container, handled
+from tocsin.cli.context import EXIT_REFUSED, EXIT_UNREACHABLE, container, globals_of, handled
 from tocsin.cli.output import FORMAT_OPTION, Format, emit
+from tocsin.engine.roster import roster_path
+from tocsin.kernel.clock import SystemClock
 from tocsin.kernel.errors import ValidationFailed
 from tocsin.people import repo as people_repo
 from tocsin.people.tables import User
@@ -97,9 +100,18 @@ def oncall(
     at: str | None = typer.Option(None, "--at", help=AT_HELP),
     tz: str = typer.Option("UTC", "--tz", help="IANA zone --at is read in (default UTC)."),
     fmt: Format = FORMAT_OPTION,
+    offline: bool = typer.Option(
+        False,
+        "--offline",
+        help="Read only the roster file the engine keeps in the data directory "
+        "(works while the database is down): who is on call per team, with phone numbers.",
+    ),
 ) -> None:
     """Who is on call (now, or --at a time) per schedule, until when, who is next."""
     when = parse_at(at, tz)
+    if offline:
+        _offline(ctx, team, when, fmt)
+        return
     with handled(fmt), container(ctx) as c, c.db.read() as tx:
         instant = when or c.clock.now()
         entries = repo.oncall_now(tx, at=instant, team_id=_team_id(tx, team))
@@ -174,3 +186,107 @@ def _schedule_row(
         "next": current["next"],
         "ics_feed_url": calendar.schedule_feed_pattern(base_url, row.id),
     }
+
+
+def _offline(ctx: typer.Context, team: str | None, when: datetime | None, fmt: Format) -> None:
+    """Answer from data_dir/roster.json alone: no container, no database connection."""
+    path = roster_path(globals_of(ctx).settings().data_dir)
+    try:
+        roster = json.loads(path.read_text())
+        written = datetime.fromisoformat(roster["generated_at"])
+        checked = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except (OSError, ValueError, KeyError) as exc:
+        message = (
+            f"No usable roster file at {path} ({type(exc).__name__}). The engine writes it "
+            "once a minute while it runs; start `tocsin engine` (or `tocsin serve`) once with "
+            "this --data-dir."
+        )
+        _offline_fail(fmt, "roster.missing", message)
+        raise typer.Exit(EXIT_UNREACHABLE) from None
+    now = when or SystemClock().now()
+    rows = offline_rows(roster, now)
+    if team is not None:
+        rows = [r for r in rows if r["team"].lower() == team.strip().lower()]
+        if not rows:
+            _offline_fail(fmt, "team.not_found", f"No team named {team} in the roster file.")
+            raise typer.Exit(EXIT_REFUSED)
+    minutes = max(0, int((now - written).total_seconds() // 60))
+    checked_minutes = max(0, int((now - checked).total_seconds() // 60))
+    if fmt is Format.json:
+        emit(
+            {
+                "at": now.isoformat(),
+                "offline": True,
+                "roster_written_at": written.isoformat(),
+                "roster_checked_at": checked.isoformat(),
+                "teams": rows,
+            },
+            fmt,
+        )
+        return
+    emit(
+        [
+            {
+                "team": r["team"],
+                "schedule": r["schedule"],
+                "on call": "; ".join(
+                    f"{p['name']} <{p['email']}> {' '.join(p['phones']) or '(no phone)'}"
+                    for p in r["oncall"]
+                )
+                or "(nobody)",
+                "until": r["until"] or "",
+            }
+            for r in rows
+        ],
+        fmt,
+        columns=["team", "schedule", "on call", "until"],
+    )
+    typer.echo(
+        f"roster written {minutes} minutes ago, checked {checked_minutes} minutes ago "
+        f"({written:%Y-%m-%d %H:%M} UTC)"
+    )
+
+
+def _offline_fail(fmt: Format, code: str, message: str) -> None:
+    if fmt is Format.json:
+        emit({"error": {"code": code, "message": message, "fields": []}}, fmt)
+    typer.echo(f"error: {message}", err=True)
+
+
+def offline_rows(roster: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """Per team and schedule, who is on call at ``now`` by the roster's rendered shifts."""
+    people: dict[str, Any] = roster.get("people", {})
+    schedules = {s["name"]: s for s in roster.get("schedules", [])}
+    rows: list[dict[str, Any]] = []
+
+    def person(key: str, shadow: bool) -> dict[str, Any]:
+        found = people.get(key, {"name": key, "email": "", "phones": [], "methods": []})
+        return {**found, "shadow": shadow}
+
+    def row(team: str, schedule: dict[str, Any] | None) -> dict[str, Any]:
+        if schedule is None:
+            return {"team": team, "schedule": None, "oncall": [], "until": None}
+        current = [
+            s
+            for s in schedule.get("shifts", [])
+            if datetime.fromisoformat(s["start_at"]) <= now < datetime.fromisoformat(s["end_at"])
+        ]
+        oncall = [person(s["user"], False) for s in current]
+        if current:
+            oncall += [person(u, True) for u in schedule.get("shadows", [])]
+        return {
+            "team": team,
+            "schedule": schedule["name"],
+            "oncall": oncall,
+            "until": current[0]["end_at"] if current else None,
+        }
+
+    owned: set[str] = set()
+    for team in roster.get("teams", []):
+        names = [n for n in team.get("schedules", []) if n in schedules]
+        owned.update(names)
+        rows.extend(row(team["name"], schedules[n]) for n in names)
+        if not names:
+            rows.append(row(team["name"], None))
+    rows.extend(row("(no team)", s) for name, s in schedules.items() if name not in owned)
+    return rows

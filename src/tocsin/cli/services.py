@@ -8,6 +8,7 @@ import typer
 
 from tocsin.cli.context import CLI_ACTOR, container, handled
 from tocsin.cli.output import FORMAT_OPTION, Format, emit
+from tocsin.escalation import repo as escalation_repo
 from tocsin.kernel.errors import ValidationFailed
 from tocsin.people import repo as people_repo
 from tocsin.services import actions, repo
@@ -54,8 +55,16 @@ def create_service(
 def list_services(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
     with handled(fmt), container(ctx) as c, c.db.read() as tx:
         teams = {t.id: t.name for t in people_repo.list_teams(tx, limit=10_000)}
+        policies = {p.id: p.name for p in escalation_repo.list_policies(tx)}
         rows = [
-            _row(s, teams.get(s.owner_team_id) if s.owner_team_id else None, c.settings.base_url)
+            {
+                **_row(
+                    s, teams.get(s.owner_team_id) if s.owner_team_id else None, c.settings.base_url
+                ),
+                "escalation_policy": policies.get(s.escalation_policy_id)
+                if s.escalation_policy_id
+                else None,
+            }
             for s in repo.list_services(tx, limit=10_000)
         ]
     if fmt is Format.json:
@@ -66,13 +75,14 @@ def list_services(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
             "name": r["name"],
             "team": r["team"] or "",
             "urgency": r["urgency_rule"],
+            "policy": r["escalation_policy"] or "(none)",
             "integrations": ", ".join(
                 f"{i['kind']}:{i['name']}:{i['routing_key']}" for i in r["integrations"]
             ),
         }
         for r in rows
     ]
-    emit(text_rows, fmt, columns=["name", "team", "urgency", "integrations"])
+    emit(text_rows, fmt, columns=["name", "team", "urgency", "policy", "integrations"])
 
 
 def _row(service: Service, team: str | None, base_url: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -411,3 +412,58 @@ def merge_incidents(
             )
     _touch(primary, now)
     return primary
+
+
+def page(
+    tx: Session,
+    *,
+    target: dict[str, Any],
+    message: str,
+    actor: Actor,
+    now: datetime,
+    config: paging.PagingConfig | None = None,
+    urgency: str = "high",
+) -> Incident:
+    """Page a person, a schedule's on-call or a team now, about ``message`` (``tocsin page``).
+
+    Opens an incident with no service (so it escalates nowhere) titled by the message and
+    adds ``target`` (``{"kind": "user"|"schedule"|"team", "id": ...}``) as responders, so
+    whoever is paged can acknowledge it. Refused when the target resolves to nobody now.
+    """
+    authorize(actor, "incidents.trigger")
+    if actor.scope != "write":
+        raise PermissionDenied(
+            "This API token is read-only; use a write-scoped token.", code="auth.scope"
+        )
+    title = " ".join(message.split())
+    if not title or len(title) > 1024:
+        raise ValidationFailed.one("message", "Say what is wrong in 1 to 1024 characters.")
+    if urgency not in ("high", "low"):
+        raise ValidationFailed.one("urgency", "Use high or low.")
+    incident = open_incident(
+        tx,
+        service=None,
+        title=title,
+        description=message.strip(),
+        urgency=urgency,
+        priority=None,
+        actor=actor,
+        now=now,
+    )
+    paged = paging.add_responders(
+        tx,
+        incident_id=incident.id,
+        targets=[target],
+        actor=actor,
+        now=now,
+        message=message,
+        config=config,
+    )
+    if not paged:
+        raise ValidationFailed.one(
+            "target", "Nobody is on call for this target right now: there is nobody to page."
+        )
+    acting = [p for p in paged if not p["shadow"]]
+    if acting:
+        incident.assignee_id = uuid.UUID(acting[0]["user_id"])
+    return incident

@@ -52,7 +52,9 @@ def begin(tx: Session, incident: Incident, service: Service | None, *, now: date
     if service is not None and service.escalation_policy_id is not None:
         policy = tx.get(EscalationPolicy, service.escalation_policy_id)
     state = escalation.start(tx, incident_id=incident.id, policy=policy, now=now)
-    if policy is None and incident.assignee_id is None:
+    # An incident without a service pages whom its author chooses (``tocsin page``, a
+    # trigger with an assignee): only a service without a policy is an alarm.
+    if policy is None and service is not None and incident.assignee_id is None:
         append(
             tx,
             incident,
@@ -546,63 +548,3 @@ def _fall_back(
         kind="page",
         incident_id=incident.id,
     )
-
-
-def page(
-    tx: Session,
-    *,
-    target: dict[str, Any],
-    message: str,
-    actor: Actor,
-    now: datetime,
-    config: PagingConfig | None = None,
-    urgency: str = "high",
-) -> Incident:
-    """Page a person, a schedule's on-call or a team now, about ``message`` (``tocsin page``).
-
-    Opens an incident with no service (so it escalates nowhere) titled by the message and
-    adds ``target`` (``{"kind": "user"|"schedule"|"team", "id": ...}``) as responders, so
-    whoever is paged can acknowledge it. Refused when the target resolves to nobody now.
-    """
-    # transitions imports this module (begin/halt); importing it at the top would be circular.
-    from .transitions import open_incident
-
-    authorize(actor, "incidents.trigger")
-    if actor.scope != "write":
-        raise ValidationFailed.one("actor", "This needs a write-scoped token.")
-    title = " ".join(message.split())
-    if not title or len(title) > 1024:
-        raise ValidationFailed.one("message", "Say what is wrong in 1 to 1024 characters.")
-    if urgency not in ("high", "low"):
-        raise ValidationFailed.one("urgency", "Use high or low.")
-    incident = open_incident(
-        tx,
-        service=None,
-        title=title,
-        description=message.strip(),
-        urgency=urgency,
-        priority=None,
-        actor=actor,
-        now=now,
-    )
-    paged = add_responders(
-        tx,
-        incident_id=incident.id,
-        targets=[target],
-        actor=actor,
-        now=now,
-        message=message,
-        config=config,
-    )
-    if not paged:
-        raise ValidationFailed.one(
-            "target", "Nobody is on call for this target right now: there is nobody to page."
-        )
-    state = escalation_repo.find_state(tx, incident.id)
-    if state is not None and any(p["reachable"] for p in paged if not p["shadow"]):
-        # No service means no policy, which ``begin`` flagged; the responders are the plan.
-        escalation.clear_unreachable(state, now=now)
-    acting = [p for p in paged if not p["shadow"]]
-    if acting:
-        incident.assignee_id = uuid.UUID(acting[0]["user_id"])
-    return incident

@@ -48,7 +48,7 @@ def verify(key: bytes, purpose: str, token: str, *, now: datetime) -> dict[str, 
     body, _, mac = token.partition(".")
     if not body or not mac or len(token) > 2000:
         raise BadSignature("This link is not valid.")
-    if not hmac.compare_digest(mac, _mac(key, purpose, body)):
+    if not token.isascii() or not hmac.compare_digest(mac, _mac(key, purpose, body)):
         raise BadSignature("This link is not valid: it was altered or not made by this Tocsin.")
     try:
         data = json.loads(_unb64(body))

@@ -12,6 +12,8 @@ from tocsin.kernel import signing
 
 INCIDENT_PURPOSE: Final = "incident-action"
 TEST_PURPOSE: Final = "test-page"
+VOICE_PURPOSE: Final = "voice-call"
+VOICE_PATH: Final = "/integrations/twilio/voice"
 ACTIONS: Final = ("ack", "resolve", "escalate")
 
 
@@ -43,6 +45,23 @@ class LinkMaker:
         )
         return f"{self.base_url.rstrip('/')}/t/{token}"
 
+    def voice_gather(
+        self,
+        *,
+        user_id: uuid.UUID,
+        now: datetime,
+        incident_id: uuid.UUID | None = None,
+        test_id: uuid.UUID | None = None,
+    ) -> str:
+        """Where Twilio posts the keypress of a call; the token says who was called, about what."""
+        payload = {"u": str(user_id)}
+        if incident_id is not None:
+            payload["i"] = str(incident_id)
+        if test_id is not None:
+            payload["t"] = str(test_id)
+        token = signing.sign(self.key, VOICE_PURPOSE, payload, expires_at=now + self.ttl)
+        return f"{self.base_url.rstrip('/')}{VOICE_PATH}?t={token}"
+
     def incident_url(self, number: int) -> str:
         return f"{self.base_url.rstrip('/')}/incidents/{number}"
 
@@ -70,6 +89,28 @@ def read_test_ack(key: bytes, token: str, *, now: datetime) -> tuple[uuid.UUID, 
     data = signing.verify(key, TEST_PURPOSE, token, now=now)
     try:
         return uuid.UUID(data["t"]), uuid.UUID(data["u"])
+    except (KeyError, ValueError, TypeError):
+        raise signing.BadSignature("This link is not valid.") from None
+
+
+@dataclass(frozen=True)
+class VoiceCall:
+    """Who a call was made to, and about which incident or test page."""
+
+    user_id: uuid.UUID
+    incident_id: uuid.UUID | None
+    test_id: uuid.UUID | None
+
+
+def read_voice_call(key: bytes, token: str, *, now: datetime) -> VoiceCall:
+    """The call a gather token names; BadSignature when forged, altered or expired."""
+    data = signing.verify(key, VOICE_PURPOSE, token, now=now)
+    try:
+        return VoiceCall(
+            uuid.UUID(data["u"]),
+            uuid.UUID(data["i"]) if data.get("i") else None,
+            uuid.UUID(data["t"]) if data.get("t") else None,
+        )
     except (KeyError, ValueError, TypeError):
         raise signing.BadSignature("This link is not valid.") from None
 
@@ -106,5 +147,25 @@ def expand(
         pass  # a malformed context sends the text as it is rather than not at all
     for name, value in values.items():
         text = text.replace("{" + name + "}", value)
-    values["voice_gather_url"] = f"{values['base_url']}/integrations/twilio/voice"
+    values["voice_gather_url"] = _voice_url(maker, context, now=now)
     return text, values
+
+
+def _voice_url(maker: LinkMaker, context: Mapping[str, Any], *, now: datetime) -> str:
+    """The gather URL with a signed token when the call is about an incident or a test page."""
+    user, incident, test = (
+        context.get("link_user_id"),
+        context.get("incident_id"),
+        context.get("test_id"),
+    )
+    try:
+        if user and (incident or test):
+            return maker.voice_gather(
+                user_id=uuid.UUID(str(user)),
+                incident_id=uuid.UUID(str(incident)) if incident else None,
+                test_id=uuid.UUID(str(test)) if test else None,
+                now=now,
+            )
+    except ValueError:
+        pass
+    return f"{maker.base_url.rstrip('/')}{VOICE_PATH}"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tocsin.db.session import rowcount
 from tocsin.kernel.actor import Actor
 from tocsin.kernel.errors import NotFound, PermissionDenied, ValidationFailed
+from tocsin.kernel.ids import new_id
 from tocsin.people import contact_rules as cr
 from tocsin.people import contacts
 from tocsin.people.tables import ContactMethod, TestPage, User
@@ -61,7 +62,7 @@ def _severity(content: PageContent) -> str:
 
 
 # Placeholders the dispatcher fills at send time with signed links (see ``links.expand``):
-# the secret stays in the engine, and a link's 24 hours start when it is sent.
+# the secret stays in the engine, and a link's lifetime starts when it is sent.
 ACK, RESOLVE, ESCALATE, OPEN = "{ack_url}", "{resolve_url}", "{escalate_url}", "{incident_url}"
 
 
@@ -93,7 +94,7 @@ def render_page(content: PageContent, *, kind: str) -> tuple[str, str]:
         f"Resolve: {resolve_url}",
         f"Open: {incident_url}",
         "",
-        "The links work once you confirm on the page; they expire in 24 hours.",
+        "Each link asks you to confirm before it acts, and stops working after a while.",
     ]
     return subject, "\n".join(lines)
 
@@ -271,7 +272,7 @@ def send_code(
     )
     return enqueue(
         tx,
-        dedup_key=f"verify:{method.id}:{now.isoformat()}",
+        dedup_key=f"verify:{method.id}:{new_id()}",  # every code is a new message
         channel=method.kind,
         recipient=method.address,
         user_id=method.user_id,

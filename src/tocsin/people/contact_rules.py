@@ -23,7 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from tocsin.kernel.errors import FieldError, ValidationFailed
 
-KINDS: Final = ("email", "sms", "voice", "push", "ntfy", "slack", "teams", "webhook")
+KINDS: Final = ("email", "sms", "voice", "push", "ntfy", "slack", "teams", "webhook", "apprise")
 KIND_LABELS: Final = {
     "email": "Email",
     "sms": "SMS",
@@ -33,7 +33,10 @@ KIND_LABELS: Final = {
     "slack": "Slack direct message",
     "teams": "Microsoft Teams",
     "webhook": "Webhook",
+    "apprise": "Apprise URL (Discord, Gotify, Matrix, Pushover, Telegram…)",
 }
+# Apprise opens its own connections (no address guard), so only admins add Apprise URLs.
+ADMIN_ONLY_KINDS: Final = ("apprise",)
 PHONE_KINDS: Final = ("sms", "voice")
 URGENCIES: Final = ("high", "low")
 MAX_RULE_DELAY_MINUTES: Final = 24 * 60
@@ -45,6 +48,7 @@ MAX_CODE_ATTEMPTS: Final = 5
 # E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{6,20}$")
+_APPRISE = re.compile(r"^[a-z][a-z0-9+]{1,20}://\S+$")
 _LOOPBACK_NAMES: Final = ("localhost", "localhost.localdomain", "ip6-localhost")
 
 
@@ -163,7 +167,33 @@ def check_address(kind: str, raw: str, *, allow_private: bool, field: str = "add
         return member
     if kind == "push":
         return check_push_subscription(raw, allow_private=allow_private, field=field)
+    if kind == "apprise":
+        return check_apprise_url(raw, allow_private=allow_private, field=field)
     return check_url(raw, allow_private=allow_private, field=field)
+
+
+def check_apprise_url(raw: str, *, allow_private: bool, field: str = "address") -> str:
+    """An Apprise URL (``scheme://…``); a literal private host only when allowed."""
+    url = raw.strip()
+    if len(url) > 2000 or not _APPRISE.match(url):
+        raise ValidationFailed.one(
+            field, "Give an Apprise URL such as discord://webhook_id/token (see Apprise's docs)."
+        )
+    if url.split("://", 1)[0] in ("file", "mailto", "mailtos", "json", "xml", "form"):
+        raise ValidationFailed.one(
+            field, "Use the email or webhook contact methods for mail and plain HTTP."
+        )
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        raise ValidationFailed.one(field, "Not a valid URL.") from None
+    if host and not allow_private and is_private_host(host):
+        raise ValidationFailed.one(
+            field,
+            "Loopback and private network addresses are refused; an admin can allow them "
+            "(TOCSIN_WEBHOOK_ALLOW_PRIVATE).",
+        )
+    return url
 
 
 def check_label(raw: str) -> str:
@@ -181,7 +211,7 @@ def mask(kind: str, address: str) -> str:
     """A display form that hides most of a phone number or URL (for logs and shared screens)."""
     if kind in PHONE_KINDS:
         return address[:3] + "•" * max(0, len(address) - 5) + address[-2:]
-    if kind in ("webhook", "teams", "ntfy", "push"):
+    if kind in ("webhook", "teams", "ntfy", "push", "apprise"):
         try:
             host = urlsplit(json.loads(address)["endpoint"] if kind == "push" else address).hostname
         except (ValueError, KeyError, TypeError):

@@ -102,6 +102,11 @@ def add_method(
     repo.get_user(tx, user_id)
     normalised = cr.check_address(kind, address, allow_private=allow_private)
     clean_label = cr.check_label(label)
+    if kind in cr.ADMIN_ONLY_KINDS and not allows(actor.role, "people.write"):
+        raise PermissionDenied(
+            "Only an admin can add an Apprise URL: Apprise connects anywhere it is told.",
+            code="auth.role",
+        )
     if verified and actor.user_id is not None:
         raise PermissionDenied("A contact method is verified by the code sent to it.")
     for existing in list_methods(tx, user_id):

@@ -12,9 +12,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tocsin import __version__
-from tocsin.web import calendar_feeds, errors, health, metrics
+from tocsin.web import calendar_feeds, errors, health, links, metrics
 from tocsin.web.api import router as api_router
 from tocsin.web.compat import intake
+from tocsin.web.compat import twilio as twilio_inbound
 from tocsin.web.deps import Services
 from tocsin.web.pages import router as pages_router
 
@@ -90,6 +91,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_router.router)
     app.include_router(calendar_feeds.router)
+    app.include_router(links.router)
+    app.include_router(twilio_inbound.router)
     app.include_router(pages_router.router)
     app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Protocol
@@ -10,6 +11,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 
 from tocsin.db.session import Database
+from tocsin.incidents.paging import PagingConfig
 from tocsin.kernel.actor import Actor, Scope
 from tocsin.kernel.clock import Clock
 from tocsin.kernel.errors import PermissionDenied, Unauthenticated
@@ -36,6 +38,21 @@ class EngineStatus(Protocol):
     def lag_seconds(self) -> float | None: ...
 
 
+class PagingHealthView(Protocol):
+    """Read-only view of ``engine.watchdog.PagingHealth``."""
+
+    @property
+    def escalations_overdue(self) -> int: ...
+    @property
+    def escalation_oldest_due_seconds(self) -> float: ...
+    @property
+    def outbox_oldest_due_seconds(self) -> float: ...
+    @property
+    def outbox_failed(self) -> int: ...
+    @property
+    def alarms(self) -> Mapping[str, bool]: ...
+
+
 class Services(Protocol):
     """What the web adapter needs from the composition root (``bootstrap.Container``)."""
 
@@ -43,10 +60,16 @@ class Services(Protocol):
     db: Database
     clock: Clock
     secret_key: bytes
+    vapid_public_key: str
+
+    @property
+    def paging(self) -> PagingConfig: ...
 
     def wake(self) -> None: ...
 
     def engine_health(self) -> EngineStatus: ...
+
+    def paging_health(self) -> PagingHealthView: ...
 
 
 def get_container(request: Request) -> Services:

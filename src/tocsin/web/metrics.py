@@ -54,6 +54,34 @@ class DatabaseCollector(Collector):
         yield instances
         backlog.add_metric([], pending)
         yield backlog
+        yield from self._paging()
+
+    def _paging(self) -> Iterator[GaugeMetricFamily]:
+        """Paging's backlog and the watchdog's alarms (see docs/operations-paging.md)."""
+        try:
+            health = self.services.paging_health()
+        except Exception:
+            return
+        values = (
+            ("tocsin_escalations_overdue", "Escalation steps overdue beyond the watchdog's "
+             "threshold", health.escalations_overdue),
+            ("tocsin_escalation_oldest_due_seconds", "Age of the oldest due escalation step",
+             health.escalation_oldest_due_seconds),
+            ("tocsin_outbox_oldest_due_seconds", "Age of the oldest due outbound message",
+             health.outbox_oldest_due_seconds),
+            ("tocsin_outbox_failed_total", "Outbound messages that failed for good",
+             health.outbox_failed),
+        )  # fmt: skip
+        for name, help_text, value in values:
+            family = GaugeMetricFamily(name, help_text)
+            family.add_metric([], value)
+            yield family
+        alarm = GaugeMetricFamily(
+            "tocsin_watchdog_alarm", "1 while a watchdog alarm is raised", labels=["kind"]
+        )
+        for kind, raised in health.alarms.items():
+            alarm.add_metric([kind], 1 if raised else 0)
+        yield alarm
 
 
 def install(app: FastAPI, services: Services) -> None:

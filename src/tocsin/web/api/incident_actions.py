@@ -85,7 +85,12 @@ def reassign(
         services,
         ref,
         lambda tx, i: actions.reassign_incident(
-            tx, incident_id=i.id, assignee_id=body.assignee_id, actor=principal.actor, now=now
+            tx,
+            incident_id=i.id,
+            assignee_id=body.assignee_id,
+            actor=principal.actor,
+            now=now,
+            paging_config=services.paging,
         ),
     )
 

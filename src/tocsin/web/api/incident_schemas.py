@@ -83,6 +83,25 @@ class MergeBody(RequestBody):
     )
 
 
+class CallByHand(BaseModel):
+    name: str
+    phones: list[str]
+
+
+class EscalationOut(BaseModel):
+    """Where the incident's escalation stands (``null`` on incidents with none)."""
+
+    policy_name: str
+    status: str = Field(description="active, stopped (acknowledged/resolved) or exhausted")
+    level: int = Field(description="The next level to page, counted from 1")
+    levels: int
+    loop: int
+    next_step_at: datetime | None
+    paged: list[Named]
+    unreachable_at: datetime | None
+    unreachable: list[CallByHand] = Field(description="Nobody reached: call them by hand")
+
+
 class IncidentOut(BaseModel):
     id: uuid.UUID
     number: int
@@ -104,6 +123,7 @@ class IncidentOut(BaseModel):
     resolved_at: datetime | None
     snoozed_until: datetime | None
     html_url: str
+    escalation: EscalationOut | None = None
 
 
 class IncidentPage(BaseModel):

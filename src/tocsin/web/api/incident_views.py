@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.orm import Session
 
+from tocsin.escalation import repo as escalation_repo
+from tocsin.escalation.tables import EscalationState
 from tocsin.incidents import repo, rules
 from tocsin.incidents.tables import Alert, ChangeEvent, Incident, IncidentEvent, SeverityChange
 from tocsin.incidents.timeline import KINDS
@@ -12,7 +16,9 @@ from tocsin.services import repo as service_repo
 from tocsin.web.api.incident_schemas import (
     ActorOut,
     AlertOut,
+    CallByHand,
     ChangeOut,
+    EscalationOut,
     IncidentOut,
     Named,
     QualityFlag,
@@ -73,6 +79,32 @@ def incident_out(tx: Session, incident: Incident, base_url: str) -> IncidentOut:
         resolved_at=incident.resolved_at,
         snoozed_until=incident.snoozed_until,
         html_url=html_url(base_url, incident.number),
+        escalation=escalation_out(tx, escalation_repo.find_state(tx, incident.id)),
+    )
+
+
+def escalation_out(tx: Session, state: EscalationState | None) -> EscalationOut | None:
+    if state is None:
+        return None
+    levels = len(state.snapshot.get("levels", []))
+    paged = []
+    for raw in state.paged_user_ids:
+        user = people_repo.find_user(tx, uuid.UUID(raw))
+        if user is not None:
+            paged.append(Named(id=user.id, name=user.name))
+    return EscalationOut(
+        policy_name=state.policy_name,
+        status=state.status,
+        level=min(state.level, max(levels - 1, 0)) + 1,
+        levels=levels,
+        loop=state.loop,
+        next_step_at=state.next_step_at,
+        paged=paged,
+        unreachable_at=state.unreachable_at,
+        unreachable=[
+            CallByHand(name=str(p.get("name", "")), phones=[str(n) for n in p.get("phones", [])])
+            for p in state.unreachable
+        ],
     )
 
 

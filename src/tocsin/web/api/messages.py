@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from tocsin.notifications import repo
+from tocsin.notifications.tables import OutboundMessage
 from tocsin.web.api import pagination
 from tocsin.web.api.schemas import (
     AttemptOut,
@@ -18,6 +19,16 @@ from tocsin.web.api.schemas import (
 from tocsin.web.deps import AppServices, CurrentPrincipal
 
 router = APIRouter(prefix="/messages", tags=["messages"])
+
+
+def message_out(message: OutboundMessage) -> MessageOut:
+    """A message with its kind, the incident it is about and how long it took to send."""
+    out = MessageOut.model_validate(message)
+    number = (message.context or {}).get("incident_number")
+    out.incident_number = number if isinstance(number, int) else None
+    if message.sent_at is not None:
+        out.latency_seconds = (message.sent_at - message.created_at).total_seconds()
+    return out
 
 
 @router.get("", summary="Outbound messages, newest first")
@@ -33,7 +44,7 @@ def list_messages(
         messages = repo.list_visible_messages(
             tx, actor=principal.actor, limit=limit + 1, before=before, status=status
         )
-        page = [MessageOut.model_validate(m) for m in messages[:limit]]
+        page = [message_out(m) for m in messages[:limit]]
     more = len(messages) > limit
     return MessagePage(data=page, next_cursor=pagination.encode(str(page[-1].id)) if more else None)
 
@@ -45,5 +56,5 @@ def get_message(
     with services.db.read() as tx:
         message = repo.get_visible_message(tx, message_id, principal.actor)
         attempts = [AttemptOut.model_validate(a) for a in repo.list_attempts(tx, message.id)]
-        out = MessageOut.model_validate(message)
+        out = message_out(message)
         return MessageDetail(**out.model_dump(), body=message.body, attempt_log=attempts)

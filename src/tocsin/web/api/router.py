@@ -5,11 +5,14 @@ from fastapi import APIRouter
 from tocsin.web.api import (
     alerts,
     audit,
+    contacts,
+    escalation_policies,
     incident_actions,
     incidents,
     intake_settings,
     me,
     messages,
+    paging_actions,
     people,
     schedule_changes,
     schedules,
@@ -29,6 +32,9 @@ router.include_router(services.router)
 router.include_router(intake_settings.router)
 router.include_router(incidents.router)
 router.include_router(incident_actions.router)
+router.include_router(paging_actions.router)
+router.include_router(escalation_policies.router)
+router.include_router(contacts.router)
 router.include_router(alerts.router)
 router.include_router(schedules.router)
 router.include_router(schedule_changes.router)

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 Role = Literal["admin", "manager", "responder", "observer", "stakeholder"]
 TokenScope = Literal["read", "write"]
-MessageStatus = Literal["pending", "sending", "sent", "retry", "failed"]
+MessageStatus = Literal["pending", "sending", "sent", "retry", "failed", "cancelled"]
 
 
 def storable(value: str) -> str:
@@ -168,6 +168,11 @@ class MessageQueued(BaseModel):
 
 class MessageOut(ResponseBody):
     id: uuid.UUID
+    kind: str = Field(default="message", description="page, verify, test, message…")
+    incident_number: int | None = None
+    latency_seconds: float | None = Field(
+        default=None, description="From queued to sent (sent messages only)"
+    )
     channel: str
     recipient: str
     user_id: uuid.UUID | None
@@ -279,6 +284,7 @@ class ServiceCreate(RequestBody):
     grouping: Grouping | None = None
     storm_threshold: StrictInt | None = 20
     event_rules: list[EventRule] = Field(default_factory=list, max_length=50)
+    escalation_policy_id: uuid.UUID | None = None
 
 
 class ServiceUpdate(RequestBody):
@@ -296,6 +302,7 @@ class ServiceUpdate(RequestBody):
     grouping: Grouping | None = None
     storm_threshold: StrictInt | None = None
     event_rules: list[EventRule] | None = Field(default=None, max_length=50)
+    escalation_policy_id: uuid.UUID | None = None
 
 
 class IntegrationCreate(RequestBody):
@@ -329,6 +336,7 @@ class ServiceOut(ResponseBody):
     grouping: dict[str, Any]
     storm_threshold: int | None
     event_rules: list[dict[str, Any]]
+    escalation_policy_id: uuid.UUID | None = None
     integrations: list[IntegrationOut]
     created_at: datetime
     updated_at: datetime

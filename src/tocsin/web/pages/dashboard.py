@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from tocsin.escalation import repo as escalation_repo
+from tocsin.incidents.tables import Incident
 from tocsin.notifications import repo as notifications_repo
 from tocsin.people import repo as people_repo
 from tocsin.people import rules as people_rules
@@ -56,6 +58,12 @@ def dashboard(request: Request, viewer: Viewer, services: AppServices) -> Respon
         }
         if context["sees_incidents"]:
             context.update(open_incidents(tx, services.clock.now(), LIST_LIMIT))
+            unreachable = []
+            for state in escalation_repo.list_unreachable(tx):
+                incident = tx.get(Incident, state.incident_id)
+                if incident is not None and incident.status != "resolved":
+                    unreachable.append((incident, state.unreachable or []))
+            context["unreachable"] = unreachable
         if people_rules.allows(viewer.actor.role, "schedules.read"):
             context["gap_warnings"] = all_gap_warnings(tx, now=services.clock.now())
         return render(request, "dashboard.html", viewer, context)

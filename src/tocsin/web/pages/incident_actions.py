@@ -156,7 +156,12 @@ def reassign(
         except ValueError:
             raise ValidationFailed.one("assignee_id", "Pick a person from the list.") from None
         return actions.reassign_incident(
-            tx, incident_id=iid, assignee_id=assignee, actor=viewer.actor, now=now
+            tx,
+            incident_id=iid,
+            assignee_id=assignee,
+            actor=viewer.actor,
+            now=now,
+            paging_config=services.paging,
         )
 
     return _run(

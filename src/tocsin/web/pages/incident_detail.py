@@ -7,22 +7,28 @@ re-fetches every few seconds, so an open page shows changes without a reload.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from tocsin.escalation import repo as escalation_repo
+from tocsin.incidents import paging
 from tocsin.incidents import repo as incident_repo
 from tocsin.incidents import rules as incident_rules
 from tocsin.incidents.tables import Incident, IncidentEvent
 from tocsin.incidents.timeline import KINDS
+from tocsin.kernel.errors import Conflict, PermissionDenied, ValidationFailed
 from tocsin.people import repo as people_repo
 from tocsin.people import rules as people_rules
+from tocsin.schedules import repo as schedules_repo
 from tocsin.services import repo as service_repo
 from tocsin.web.deps import AppServices, Principal
-from tocsin.web.pages.forms import Viewer
+from tocsin.web.errors import status_of
+from tocsin.web.pages.forms import CheckedForm, Viewer, text, texts
 from tocsin.web.pages.incidents import (
     FRAGMENT_HEADERS,
     LIVE_SECONDS,
@@ -49,7 +55,25 @@ NOTICES = {
     "urgency": "Urgency changed.",
     "priority": "Priority changed.",
     "merged": "Merged.",
+    "escalated": "Escalating now: the level is being paged.",
+    "responders": "Responders paged.",
 }
+PAGING_KINDS = ("incident.escalated", "incident.responders_added")
+
+
+def _paged_lines(paged: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    lines = []
+    for p in paged:
+        via = {"schedule": "on call for ", "team": "member of "}.get(p.get("via", ""), "")
+        how = ", ".join(p.get("methods") or []) or "no verified contact method"
+        extra = f" ({via}{p.get('via_name')})" if via else ""
+        lines.append(
+            (
+                "Paged" if p.get("reachable") else "Not reachable",
+                f"{p.get('name')}{extra}{' · shadow' if p.get('shadow') else ''} · {how}",
+            )
+        )
+    return lines
 
 
 def describe(event: IncidentEvent) -> list[tuple[str, str]]:
@@ -82,6 +106,40 @@ def describe(event: IncidentEvent) -> list[tuple[str, str]]:
         if data.get("major"):
             lines.append(("Major", "yes (SEV-2 or worse)"))
         return lines
+    if event.kind in PAGING_KINDS:
+        if data.get("level"):
+            lines.append(("Level", f"{data['level']} of {data.get('levels') or '?'}"))
+        if data.get("policy"):
+            lines.append(("Policy", str(data["policy"])))
+        if data.get("message"):
+            lines.append(("Message", str(data["message"])))
+        paged = data.get("paged") or []
+        return lines + (_paged_lines(paged) if paged else [("Paged", "nobody")])
+    if event.kind.startswith("notification.") and event.kind != "notification.cancelled":
+        for key, label in (
+            ("name", "To"),
+            ("channel", "Channel"),
+            ("failed", "Failed"),
+            ("next", "Trying"),
+            ("to", "Address"),
+            ("attempt", "Attempt"),
+            ("seconds_since_queued", "Seconds after queued"),
+            ("error", "Error"),
+        ):
+            if data.get(key) not in (None, ""):
+                lines.append((label, str(data[key])))
+        return lines
+    if event.kind == "notification.cancelled":
+        return [("Cancelled", f"{data.get('count', 0)} not yet sent")]
+    if event.kind == "incident.escalate_requested":
+        return [("Level", str(data.get("level", "")))]
+    if event.kind == "incident.unreachable":
+        lines = [("Why", str(data.get("why") or ""))] if data.get("why") else []
+        for c in data.get("call") or []:
+            lines.append(
+                ("Call", f"{c.get('name')}: {', '.join(c.get('phones') or []) or 'no phone'}")
+            )
+        return lines
     if event.kind == "incident.priority_changed":
         lines.append(("Change", f"{data.get('from') or 'none'} → {data.get('to') or 'none'}"))
         return lines
@@ -110,9 +168,47 @@ def timeline_context(tx: Session, incident: Incident) -> dict[str, Any]:
     }
 
 
+def escalation_context(tx: Session, incident: Incident, now: datetime) -> dict[str, Any]:
+    """The escalation panel: policy, where it stands, who was paged last, who to call."""
+    state = escalation_repo.find_state(tx, incident.id)
+    if state is None:
+        return {"escalation": None}
+    levels = len(state.snapshot.get("levels", []))
+    last_paged = None
+    paged: list[dict[str, Any]] = []
+    for event in reversed(incident_repo.timeline(tx, incident.id, limit=2000)):
+        if event.kind == "incident.escalated":
+            paged = list((event.data or {}).get("paged") or [])
+            last_paged = event
+            break
+    responders = [
+        p
+        for e in incident_repo.timeline(tx, incident.id, limit=2000)
+        if e.kind == "incident.responders_added" and (last_paged is None or e.at >= last_paged.at)
+        for p in (e.data or {}).get("paged") or []
+    ]
+    next_at = state.next_step_at
+    if next_at is not None and next_at.tzinfo is None:
+        next_at = next_at.replace(tzinfo=UTC)
+    return {
+        "escalation": {
+            "state": state,
+            "next_at": next_at,
+            "next_in": age_in_words(now, next_at) if next_at and next_at > now else None,
+            "levels": levels,
+            "last_level": (state.level - 1) % levels + 1 if levels and state.step else None,
+            "next_level": state.level + 1 if levels else None,
+            "paged": paged,
+            "responders": responders,
+            "last_paged_at": last_paged.at if last_paged else None,
+        }
+    }
+
+
 def summary_context(tx: Session, incident: Incident, now: datetime) -> dict[str, Any]:
     assignee = people_repo.find_user(tx, incident.assignee_id) if incident.assignee_id else None
     return {
+        **escalation_context(tx, incident, now),
         "incident": incident,
         "assignee": assignee,
         "now": now,
@@ -179,6 +275,9 @@ def detail_page(
         context["may_ack"] = incident.status == "triggered" and incident.assignee_id in (None, me)
         context["may_work"] = people_rules.allows(viewer.actor.role, "incidents.write")
         context["more_open"] = any(k.startswith(MORE_FORMS) for k in errors or {})
+        context["page_open"] = any(k.startswith(("escalate-", "responders-")) for k in errors or {})
+        context["schedules"] = schedules_repo.list_schedules(tx, limit=500)
+        context["teams"] = people_repo.list_teams(tx, limit=500)
         return render(request, "incident_detail.html", viewer, context, status=status)
 
 
@@ -205,3 +304,108 @@ def incident_fragment(
             )
         context = summary_context(tx, incident, now)
         return render(request, "_incident_summary.html", viewer, context, headers=FRAGMENT_HEADERS)
+
+
+# --- Paging by hand -------------------------------------------------------------------------
+
+
+def _page_by_hand(
+    request: Request,
+    viewer: Principal,
+    services: AppServices,
+    ref: str,
+    *,
+    form_name: str,
+    values: dict[str, str],
+    notice: str,
+    run: Any,
+) -> Response:
+    try:
+        with services.db.transaction() as tx:
+            incident = incident_repo.get_incident_ref(tx, ref)
+            number = incident.number
+            run(tx, incident.id)
+    except (ValidationFailed, Conflict, PermissionDenied) as exc:
+        errors: dict[str, str] = {}
+        for f in exc.fields:
+            name = f.field.split("[")[0].split(".")[0]
+            errors.setdefault(f"{form_name}-{name if name in values else 'form'}", f.message)
+        errors.setdefault(f"{form_name}-form", exc.message)
+        return detail_page(
+            request,
+            viewer,
+            services,
+            ref,
+            values={f"{form_name}-{k}": v for k, v in values.items()},
+            errors=errors,
+            message=exc.message,
+            status=status_of(exc),
+        )
+    services.wake()
+    return RedirectResponse(f"/incidents/{number}?notice={notice}#escalation", status_code=303)
+
+
+@router.post("/incidents/{ref}/escalate")
+def escalate(
+    request: Request, viewer: Viewer, services: AppServices, ref: str, form: CheckedForm
+) -> Response:
+    """Page the next level now, or a chosen level (counted from 1)."""
+    raw = text(form, "level").strip()
+    now = services.clock.now()
+
+    def run(tx: Session, incident_id: Any) -> None:
+        level = None
+        if raw:
+            if not raw.isdigit():
+                raise ValidationFailed.one("level", "Choose a level from the list.")
+            level = int(raw)
+        paging.escalate(tx, incident_id=incident_id, actor=viewer.actor, now=now, to_level=level)
+
+    return _page_by_hand(
+        request,
+        viewer,
+        services,
+        ref,
+        form_name="escalate",
+        values={"level": raw},
+        notice="escalated",
+        run=run,
+    )
+
+
+@router.post("/incidents/{ref}/responders")
+def add_responders(
+    request: Request, viewer: Viewer, services: AppServices, ref: str, form: CheckedForm
+) -> Response:
+    """Page people, schedules' on-call or whole teams for this incident now."""
+    picked = texts(form, "target")
+    message = text(form, "message")
+    now = services.clock.now()
+
+    def run(tx: Session, incident_id: Any) -> None:
+        targets = []
+        for value in picked:
+            kind, _, tid = value.partition(":")
+            targets.append({"kind": kind, "id": tid})
+        if not targets:
+            raise ValidationFailed.one("targets", "Choose at least one person, schedule or team.")
+        paging.add_responders(
+            tx,
+            incident_id=incident_id,
+            targets=targets,
+            message=message,
+            actor=viewer.actor,
+            now=now,
+            config=services.paging,
+        )
+
+    return _page_by_hand(
+        request,
+        viewer,
+        services,
+        ref,
+        form_name="responders",
+        values={"targets": ",".join(picked), "message": message},
+        notice="responders",
+        run=run,
+    )

@@ -15,6 +15,7 @@ from tocsin.people import actions as people_actions
 from tocsin.people import repo as people_repo
 from tocsin.people import rules as people_rules
 from tocsin.web.deps import AppServices, Principal, Services
+from tocsin.web.pages import contact_pages
 from tocsin.web.pages.forms import (
     FORM_INVALID,
     CheckedForm,
@@ -57,15 +58,23 @@ def _profile(
             "forms": {},
             "new_token": None,
             "notice": None,
+            "contact_errors": {},
+            "contact_values": {},
+            "vapid_public_key": services.vapid_public_key,
+            **contact_pages.contact_context(tx, me),
         }
         context.update(extra)
         headers = {"Cache-Control": "no-store"}
         return render(request, "profile.html", viewer, context, status=status, headers=headers)
 
 
+render_profile = _profile  # the contact sections (contact_pages) re-render with their errors
+
+
 @router.get("/profile")
 def profile(request: Request, viewer: Viewer, services: AppServices, notice: str = "") -> Response:
-    return _profile(request, viewer, services, notice=NOTICES.get(notice))
+    words = NOTICES.get(notice) or contact_pages.NOTICES.get(notice)
+    return _profile(request, viewer, services, notice=words)
 
 
 @router.post("/profile")

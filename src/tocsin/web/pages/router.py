@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tocsin.web.pages import (
     auth,
+    contact_pages,
     dashboard,
     incident_actions,
     incident_detail,
@@ -11,6 +12,7 @@ from tocsin.web.pages import (
     live,
     messages,
     people,
+    policies,
     profile,
     schedule_forms,
     schedules,
@@ -34,6 +36,8 @@ for _module in (
     service_upkeep,
     teams,
     profile,
+    contact_pages,
+    policies,
     messages,
     schedules,
     schedule_forms,

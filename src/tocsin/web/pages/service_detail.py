@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from tocsin.escalation.tables import EscalationPolicy
 from tocsin.incidents import heartbeats
 from tocsin.incidents import repo as incident_repo
 from tocsin.incidents import rules as incident_rules
@@ -137,6 +138,11 @@ def _detail_page(
                 (t for t in people_repo.list_teams(tx, limit=500) if t.id == service.owner_team_id),
                 None,
             )
+        policy = (
+            tx.get(EscalationPolicy, service.escalation_policy_id)
+            if service.escalation_policy_id
+            else None
+        )
         integrations = sorted(service.integrations, key=lambda i: (i.created_at, i.name))
         shown: dict[str, Any] = {"kind": "events_v2", "heartbeat-interval_minutes": "5"}
         for i in integrations:
@@ -162,6 +168,7 @@ def _detail_page(
                 "section": "services",
                 "service": service,
                 "owner": owner,
+                "policy": policy,
                 "integrations": integrations,
                 "urls": {i.id: integration_url(base, i.kind, i.routing_key) for i in integrations},
                 "urgency": URGENCY_WORDS.get(service.urgency_rule, service.urgency_rule),

@@ -62,6 +62,7 @@ def read_service_form(form: FormData) -> ServiceForm:
             "name",
             "description",
             "owner_team_id",
+            "escalation_policy_id",
             "urgency_rule",
             "outside_hours",
             "ack_timeout_minutes",
@@ -80,6 +81,12 @@ def read_service_form(form: FormData) -> ServiceForm:
             owner = uuid.UUID(values["owner_team_id"])
         except ValueError:
             errors.append(FieldError("owner_team_id", "Pick a team from the list."))
+    policy: uuid.UUID | None = None
+    if values["escalation_policy_id"]:
+        try:
+            policy = uuid.UUID(values["escalation_policy_id"])
+        except ValueError:
+            errors.append(FieldError("escalation_policy_id", "Pick a policy from the list."))
     windows: list[dict[str, Any]] = []
     for slot in range(_slot_count(form, "support_hours.windows")):
         path = f"support_hours.windows[{slot}]"
@@ -111,6 +118,7 @@ def read_service_form(form: FormData) -> ServiceForm:
         "name": values["name"],
         "description": values["description"],
         "owner_team_id": owner,
+        "escalation_policy_id": policy,
         "urgency_rule": rule,
         "support_hours": hours,
         "outside_hours": values["outside_hours"] or "low",
@@ -183,6 +191,9 @@ def service_values(service: Service) -> dict[str, Any]:
         "name": service.name,
         "description": service.description,
         "owner_team_id": str(service.owner_team_id) if service.owner_team_id else "",
+        "escalation_policy_id": str(service.escalation_policy_id)
+        if service.escalation_policy_id
+        else "",
         "urgency_rule": service.urgency_rule,
         "outside_hours": service.outside_hours,
         "ack_timeout_minutes": str(service.ack_timeout_minutes or ""),

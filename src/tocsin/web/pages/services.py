@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from tocsin.escalation import repo as escalation_repo
 from tocsin.kernel.errors import Conflict, ValidationFailed
 from tocsin.people import repo as people_repo
 from tocsin.people import rules as people_rules
@@ -145,6 +146,7 @@ def _form_page(
 ) -> Response:
     with services.db.read() as tx:
         teams = people_repo.list_teams(tx, limit=TEAM_LIMIT)
+        policies = escalation_repo.list_policies(tx)
         slots = {"windows": FORM_SLOTS, "links": FORM_SLOTS, "rules": FORM_SLOTS}
         for key, prefix in (
             ("windows", "support_hours.windows"),
@@ -165,6 +167,7 @@ def _form_page(
                 "section": "services",
                 "service_id": service_id,
                 "teams": teams,
+                "policies": policies,
                 "values": values,
                 "errors": errors or {},
                 "message": message,
