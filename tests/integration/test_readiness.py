@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from tests.scenarios.paging_support import SYSTEM, person
 from tocsin.bootstrap import Container
 from tocsin.escalation import actions as escalation
-from tocsin.escalation import readiness
-from tocsin.escalation import readiness_rules as rr
+from tocsin.insight import readiness
+from tocsin.insight import readiness_rules as rr
 from tocsin.people import actions as people
 from tocsin.people import contacts
 from tocsin.people.tables import TestPage, User

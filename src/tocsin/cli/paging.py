@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from tocsin.cli.context import container, handled
 from tocsin.cli.incidents import AS_OPTION, _actor
 from tocsin.cli.output import FORMAT_OPTION, Format, emit
-from tocsin.escalation import readiness
 from tocsin.escalation import repo as escalation_repo
 from tocsin.escalation import rules as escalation_rules
 from tocsin.incidents import actions as incident_actions
+from tocsin.insight import readiness
 from tocsin.kernel.errors import ValidationFailed
 from tocsin.people import repo as people_repo
 from tocsin.schedules import repo as schedules_repo

@@ -14,6 +14,7 @@ from tocsin.web.api import (
     messages,
     paging_actions,
     people,
+    readiness,
     schedule_changes,
     schedules,
     services,
@@ -34,6 +35,7 @@ router.include_router(incidents.router)
 router.include_router(incident_actions.router)
 router.include_router(paging_actions.router)
 router.include_router(escalation_policies.router)
+router.include_router(readiness.router)
 router.include_router(contacts.router)
 router.include_router(alerts.router)
 router.include_router(schedules.router)

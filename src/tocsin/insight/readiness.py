@@ -6,21 +6,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import column, func, select, table
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tocsin.escalation import repo, rules
 from tocsin.people import contacts
 from tocsin.people.tables import TeamMember, TestPage, User
 from tocsin.schedules import convert
 from tocsin.schedules import repo as schedules_repo
 from tocsin.schedules.tables import ScheduleRow
+from tocsin.services.tables import Service
 
 from . import readiness_rules as rr
-from . import repo, rules
 from .readiness_rules import Finding, Report
-
-# Services sit above escalation in the layers; read the two columns needed by table name.
-_SERVICES = table("services", column("name"), column("escalation_policy_id"))
 
 
 def _rotations(tx: Session, *, now: datetime) -> dict[uuid.UUID, list[str]]:
@@ -118,7 +116,7 @@ def _policies(tx: Session, *, now: datetime) -> tuple[int, list[Finding]]:
 
 def _services(tx: Session) -> tuple[int, list[Finding]]:
     rows = tx.execute(
-        select(_SERVICES.c.name, _SERVICES.c.escalation_policy_id).order_by(_SERVICES.c.name)
+        select(Service.name, Service.escalation_policy_id).order_by(Service.name)
     ).all()
     findings = [
         f for name, policy_id in rows for f in rr.service_findings(name, has_policy=bool(policy_id))
