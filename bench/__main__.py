@@ -1,12 +1,20 @@
-"""Run benchmarks: ``python -m bench [outbox] [schedules] [ingest] [--quick]`` (default: all)."""
+"""Run benchmarks: ``python -m bench [outbox] [schedules] [ingest] [paging] [--quick]``.
+
+With no name, all of them.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from bench import ingest, outbox, schedules
+from bench import ingest, outbox, paging, schedules
 
-BENCHMARKS = {"outbox": outbox.main, "schedules": schedules.main, "ingest": ingest.main}
+BENCHMARKS = {
+    "outbox": outbox.main,
+    "schedules": schedules.main,
+    "ingest": ingest.main,
+    "paging": paging.main,
+}
 
 
 def main(argv: list[str]) -> int:

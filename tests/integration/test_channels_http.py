@@ -841,7 +841,17 @@ def test_apprise_failures_are_temporary_and_bad_urls_permanent() -> None:
 
 def test_every_channel_exists_and_unconfigured_ones_say_what_to_set(tmp_path: Path) -> None:
     channels = bootstrap.build_channels(Settings(data_dir=tmp_path), b"secret")
-    assert set(channels) == {"email", "sms", "voice", "push", "ntfy", "slack", "teams", "webhook"}
+    assert set(channels) == {
+        "email",
+        "sms",
+        "voice",
+        "push",
+        "ntfy",
+        "slack",
+        "teams",
+        "webhook",
+        "apprise",
+    }
     for name in ("sms", "voice", "slack", "email"):
         assert isinstance(channels[name], NotConfigured)
         assert name == channels[name].name
