@@ -29,7 +29,7 @@ from tocsin.engine.housekeeping import Housekeeping
 from tocsin.engine.intake import Intake
 from tocsin.engine.roster import Roster
 from tocsin.engine.runner import Runner
-from tocsin.engine.status import EngineHealth, engine_health
+from tocsin.engine.status import EngineHealth, engine_health, next_due
 from tocsin.engine.timers import Timers
 from tocsin.engine.watchdog import PagingHealth, Watchdog, WatchdogConfig, measure
 from tocsin.incidents.paging import PagingConfig
@@ -239,6 +239,7 @@ def build_runner(container: Container) -> Runner:
         ],
         cycle_seconds=s.engine_cycle_seconds,
         lease_seconds=s.engine_lease_seconds,
+        next_due=next_due,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ class DispatchConfig:
     batch_size: int = 50
     max_attempts: int = 5
     max_batches: int = 10
+    # Stop draining after this long so the next cycle's escalator is not kept waiting;
+    # the runner starts that cycle at once when messages are still due.
+    drain_seconds: float = 1.0
     # Messages sent at once. Claims are taken only for free senders, so a claim never
     # waits in a queue while its deadline runs out (that would let a second engine
     # claim and send the same message).
@@ -73,7 +77,8 @@ class Dispatcher:
         """Claim and send waves of up to ``parallel`` messages until none is due (or the budget)."""
         done = 0
         budget = self.config.batch_size * self.config.max_batches
-        while done < budget:
+        deadline = time.monotonic() + self.config.drain_seconds
+        while done < budget and time.monotonic() < deadline:
             want = min(self.config.parallel, budget - done)
             with ctx.db.transaction() as tx:
                 claims = actions.claim_due(

@@ -6,7 +6,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +18,10 @@ from tocsin.kernel.ids import new_secret
 from tocsin.kernel.logging import get_logger
 
 log = get_logger("tocsin.engine")
+
+# Never spin: even with work due at once, leave the database a breath between cycles.
+MIN_PAUSE_SECONDS = 0.02
+IDLE_DUE_PAUSE_SECONDS = 1.0
 
 
 @dataclass
@@ -47,12 +51,16 @@ class Runner:
         cycle_seconds: float = 5.0,
         lease_seconds: float = 30.0,
         instance_id: str | None = None,
+        next_due: Callable[[Database, datetime], datetime | None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.modules = list(modules)
         self.cycle_seconds = cycle_seconds
         self.lease_ttl = timedelta(seconds=lease_seconds)
+        # The earliest instant work falls due (an escalation step, a message retry): the loop
+        # sleeps until then rather than a whole cycle, so a step is late by milliseconds.
+        self.next_due = next_due
         self.instance_id = instance_id or new_instance_id()
         self.started_at = clock.now()
         self.last_report: CycleReport | None = None
@@ -121,9 +129,28 @@ class Runner:
         while not self._stop.is_set():
             self._wake.clear()
             self.run_cycle()
-            self._wake.wait(self.cycle_seconds)
+            self._wake.wait(self._pause())
         self._release()
         log.info("engine.stopped", instance=self.instance_id)
+
+    def _pause(self) -> float:
+        """Seconds until the next cycle: the cycle period, or less when work falls due sooner."""
+        if self.next_due is None:
+            return self.cycle_seconds
+        try:
+            due = self.next_due(self.db, self.clock.now())
+        except Exception:
+            log.exception("engine.next_due_failed")
+            return self.cycle_seconds
+        if due is None:
+            return self.cycle_seconds
+        wait = (due - self.clock.now()).total_seconds()
+        idle = self.last_report is not None and not any(self.last_report.work.values())
+        if wait <= 0 and idle:
+            # Due, yet this cycle did nothing: another engine holds the lease, or the work
+            # fails. Poll calmly instead of spinning.
+            return min(self.cycle_seconds, IDLE_DUE_PAUSE_SECONDS)
+        return min(self.cycle_seconds, max(wait, MIN_PAUSE_SECONDS))
 
     def start(self) -> None:
         """Run in a background thread (``tocsin serve``)."""

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from tocsin.db.session import rowcount
+from tocsin.db.session import Database, rowcount
 from tocsin.engine.tables import EngineInstance
+from tocsin.escalation.tables import EscalationState
+from tocsin.notifications.tables import OutboundMessage
 
 
 def record_cycle(
@@ -72,3 +74,18 @@ def engine_health(tx: Session, *, now: datetime, ready_within: timedelta) -> Eng
         ok=lag is not None and lag <= ready_within.total_seconds(),
         lag_seconds=lag,
     )
+
+
+def next_due(db: Database, now: datetime) -> datetime | None:
+    """The earliest due escalation step or message attempt (two indexed MIN queries)."""
+    with db.read() as tx:
+        step = tx.execute(
+            select(func.min(EscalationState.next_step_at)).where(EscalationState.status == "active")
+        ).scalar_one()
+        message = tx.execute(
+            select(func.min(OutboundMessage.next_attempt_at)).where(
+                OutboundMessage.status.in_(("pending", "retry"))
+            )
+        ).scalar_one()
+    found = [t for t in (step, message) if t is not None]
+    return min(found) if found else None

@@ -231,11 +231,12 @@ class RuleStep:
 def recommended_steps(kinds: Sequence[str], *, escalation_minutes: int = 5) -> list[RuleStep]:
     """The recommended high-urgency rules for the methods a person has.
 
-    Push and email at once, then SMS after a minute, then a voice call every minute
-    until the escalation timeout (SPEC §1). Methods the person lacks are skipped.
+    Push and email (and chat, webhooks) at once, then SMS after a minute, then a voice
+    call every minute until the escalation timeout (SPEC §1). Methods the person lacks
+    are skipped.
     """
     steps: list[RuleStep] = []
-    for kind in ("push", "ntfy", "email", "slack", "teams"):
+    for kind in ("push", "ntfy", "email", "slack", "teams", "webhook", "apprise"):
         if kind in kinds:
             steps.append(RuleStep(0, kind))
     if "sms" in kinds:
@@ -248,7 +249,7 @@ def recommended_steps(kinds: Sequence[str], *, escalation_minutes: int = 5) -> l
 
 def recommended_low_steps(kinds: Sequence[str]) -> list[RuleStep]:
     """Low urgency never wakes anybody: email (or a quiet push) only."""
-    for kind in ("email", "ntfy", "push", "slack", "teams"):
+    for kind in ("email", "ntfy", "push", "slack", "teams", "webhook", "apprise"):
         if kind in kinds:
             return [RuleStep(0, kind)]
     return []

@@ -41,7 +41,9 @@ class Service(Base):
     # {"mode": "none"|"time"|"fields", "window_minutes", "fields"} (incidents.rules.check_grouping)
     grouping: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: {"mode": "none"})
     # beyond this many new incidents a minute, alerts join one storm incident (None: off)
-    storm_threshold: Mapped[int | None] = mapped_column(Integer, default=20)
+    # No column default: an explicit None (storms off) must be stored as NULL, and the
+    # create action supplies 20 when the caller says nothing.
+    storm_threshold: Mapped[int | None] = mapped_column(Integer)
     event_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
