@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         gt=0,
         description="/readyz fails when no engine cycle completed for this long.",
     )
-    dispatch_parallel: int = Field(default=4, ge=1, le=64, description="Messages sent at once.")
+    dispatch_parallel: int = Field(default=8, ge=1, le=64, description="Messages sent at once.")
     send_timeout_seconds: float = Field(default=15.0, gt=0)
     claim_seconds: float = Field(
         default=60.0, gt=0, description="Claim deadline of a message being sent."

@@ -6,10 +6,11 @@ processes then take the steps and POST the pages to a local signed-webhook sink
 (tests/e2e/paging_sink.py) that answers after a random 5-20 ms, while the test kills
 the engine with SIGKILL at random moments (as soon as it is seen working, plus a
 random 0-0.8 s) and starts a new one, at least KILLS times. The last engine runs
-until every page is out. Audit: every expected page arrived (zero missed), at most
-kills x TOCSIN_DISPATCH_PARALLEL duplicates (only sends in flight at a kill can
-repeat), every escalation state took exactly one step, no message left pending,
-retry or sending.
+until every page is out. Audit: every expected page arrived (zero missed), at most one
+duplicate per kill (the engine sends one message at a time here, so a kill can repeat
+at most the one send in flight; with TOCSIN_DISPATCH_PARALLEL=N the bound is N per
+kill), every escalation state took exactly one step, no message left pending, retry
+or sending.
 The seed is printed (``-s`` shows it; ``PAGING_CRASH_SEED`` replays one).
 
 A second test runs two engines at once on one PostgreSQL, without kills: every page
@@ -46,9 +47,9 @@ INCIDENTS = 1000
 PEOPLE = 4
 KILLS = 20
 # Sends in flight at once: a kill can leave at most this many sent-but-unrecorded pages.
-PARALLEL = 4
-# The whole kill-and-restart phase plus the final drain. Measured 91 s (SQLite) and 140 s
-# (PostgreSQL) on a busy 2-core VM: each webhook send builds a new SSL context today.
+PARALLEL = 1
+# The whole kill-and-restart phase plus the final drain (a generous bound, not a timing
+# assertion: the test fails only if paging never completes).
 TOTAL_SECONDS = 240.0
 
 
@@ -171,9 +172,7 @@ def test_kill_9_at_random_moments_misses_no_page(own_database_url: str, tmp_path
             f"paging crash test: {INCIDENTS} pages, {kills} kills, {duplicates} duplicates, "
             f"{elapsed:.1f} s, seed {seed}"
         )
-        # A kill can only repeat the sends in flight at that moment: at most PARALLEL.
-        # (Measured: about one duplicate per kill; with TOCSIN_DISPATCH_PARALLEL=1 the
-        # bound is exactly one per kill, but the run no longer fits its time box.)
+        # A kill can only repeat the sends in flight at that moment: at most PARALLEL (1).
         assert duplicates <= kills * PARALLEL, f"{duplicates} duplicates for {kills} kills"
     finally:
         db.dispose()

@@ -6,7 +6,9 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from tocsin.channels.base import Channel, Delivered, DeliveryError, Envelope
 from tocsin.engine.module import CycleContext
@@ -33,7 +35,7 @@ class DispatchConfig:
     # Messages sent at once. Claims are taken only for free senders, so a claim never
     # waits in a queue while its deadline runs out (that would let a second engine
     # claim and send the same message).
-    parallel: int = 4
+    parallel: int = 8
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     skip_locked: bool = False
 
@@ -93,16 +95,22 @@ class Dispatcher:
                 taken = len(claims)
                 claims = paging.drop_stale(tx, claims, now=ctx.clock.now())
             if len(claims) == 1:
-                self._deliver(ctx, claims[0])
+                results = [self._send(ctx, claims[0])]
             else:
                 # list() waits for every send and re-raises the first error, if any.
-                list(pool.map(lambda claim: self._deliver(ctx, claim), claims))
+                results = list(pool.map(lambda claim: self._send(ctx, claim), claims))
+            if claims:
+                # One transaction records the whole wave: a commit per message was the
+                # dispatcher's main cost once sending itself got cheap.
+                with ctx.db.transaction() as tx:
+                    self._record_wave(tx, claims, results, now=ctx.clock.now())
             done += taken
             if taken < want:
                 break
         return done
 
-    def _deliver(self, ctx: CycleContext, claim: Claim) -> None:
+    def _send(self, ctx: CycleContext, claim: Claim) -> Delivered | DeliveryError:
+        """Send one claimed message outside any transaction; never raises for a failure."""
         channel = self.channels.get(claim.channel)
         # Signed links are made at send time: the key stays here, and 24 hours start now.
         body, urls = expand(self.links, claim.body, claim.context, now=ctx.clock.now())
@@ -128,36 +136,53 @@ class Dispatcher:
                 "message.channel_crashed", channel=claim.channel, message=str(claim.message_id)
             )
             result = DeliveryError(f"{type(exc).__name__}: {exc}", temporary=True)
-        with ctx.db.transaction() as tx:
-            now = ctx.clock.now()
-            if isinstance(result, Delivered):
-                fresh = actions.record_sent(
-                    tx, claim=claim, provider_ref=result.provider_ref, now=now
-                )
-                log.info(
-                    "message.sent",
-                    channel=claim.channel,
-                    message=str(claim.message_id),
-                    stale=not fresh,
-                )
-                if fresh:
-                    paging.on_delivery(tx, claim=claim, outcome="sent", error=None, now=now)
-            else:
-                state = actions.record_failure(
-                    tx,
-                    claim=claim,
-                    error=str(result),
-                    temporary=result.temporary,
-                    policy=self.config.retry,
-                    now=now,
-                )
-                log.warning(
-                    "message.attempt_failed",
-                    channel=claim.channel,
-                    message=str(claim.message_id),
-                    attempt=claim.attempt,
-                    next=state,
-                    error=str(result),
-                )
-                if state is not None:
-                    paging.on_delivery(tx, claim=claim, outcome=state, error=str(result), now=now)
+        return result
+
+    def _record_wave(
+        self,
+        tx: Session,
+        claims: list[Claim],
+        results: list[Delivered | DeliveryError],
+        *,
+        now: datetime,
+    ) -> None:
+        """Successes in two statements for the wave; each failure on its own."""
+        sent = [
+            (claim, result.provider_ref)
+            for claim, result in zip(claims, results, strict=True)
+            if isinstance(result, Delivered)
+        ]
+        fresh = actions.record_sent_many(tx, sent=sent, now=now)
+        for claim, _ in sent:
+            log.info(
+                "message.sent",
+                channel=claim.channel,
+                message=str(claim.message_id),
+                stale=claim.message_id not in fresh,
+            )
+            if claim.message_id in fresh:
+                paging.on_delivery(tx, claim=claim, outcome="sent", error=None, now=now)
+        for claim, result in zip(claims, results, strict=True):
+            if isinstance(result, DeliveryError):
+                self._record(tx, claim, result, now=now)
+
+    def _record(self, tx: Session, claim: Claim, result: DeliveryError, *, now: datetime) -> None:
+        """Record one failed send (compare-and-set) and tell the incident's timeline."""
+        state = actions.record_failure(
+            tx,
+            claim=claim,
+            error=str(result),
+            temporary=result.temporary,
+            policy=self.config.retry,
+            now=now,
+        )
+        log.warning(
+            "message.attempt_failed",
+            channel=claim.channel,
+            message=str(claim.message_id),
+            attempt=claim.attempt,
+            next=state,
+            error=str(result),
+        )
+        if state is not None:
+            paging.on_delivery(tx, claim=claim, outcome=state, error=str(result), now=now)

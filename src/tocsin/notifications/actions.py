@@ -7,17 +7,19 @@ change, another engine instance already moved the message and we do nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, case, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tocsin.db.session import rowcount
 from tocsin.kernel.actor import Actor
 from tocsin.kernel.errors import PermissionDenied, ValidationFailed
+from tocsin.kernel.ids import new_id
 from tocsin.notifications import repo, rules
 from tocsin.notifications.tables import MessageAttempt, OutboundMessage
 from tocsin.people import repo as people_repo
@@ -125,11 +127,22 @@ def claim_due(
         .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
         .limit(limit)
     )
-    if skip_locked:
-        stmt = stmt.with_for_update(skip_locked=True)
+    expires_at = now + claim_for
+    if skip_locked or tx.get_bind().dialect.name == "sqlite":
+        # The rows are ours alone until commit (locked on PostgreSQL; SQLite's write
+        # transactions begin IMMEDIATE), so one UPDATE and one INSERT claim them all.
+        return _claim_locked(
+            tx,
+            stmt.with_only_columns(OutboundMessage).with_for_update(skip_locked=True)
+            if skip_locked
+            else stmt.with_only_columns(OutboundMessage),
+            now=now,
+            holder=holder,
+            expires_at=expires_at,
+            default_max_attempts=default_max_attempts,
+        )
     candidates = tx.execute(stmt).all()
     claims: list[Claim] = []
-    expires_at = now + claim_for
     for message_id, version in candidates:
         changed = rowcount(
             tx.execute(
@@ -182,6 +195,66 @@ def claim_due(
     return claims
 
 
+def _claim_locked(
+    tx: Session,
+    stmt: Select[Any],
+    *,
+    now: datetime,
+    holder: str,
+    expires_at: datetime,
+    default_max_attempts: int,
+) -> list[Claim]:
+    rows: Sequence[OutboundMessage] = tx.execute(stmt).scalars().all()
+    if not rows:
+        return []
+    tx.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id.in_([row.id for row in rows]))
+        .values(
+            status="sending",
+            claim_expires_at=expires_at,
+            claimed_by=holder,
+            attempts=OutboundMessage.attempts + 1,
+            version=OutboundMessage.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    attempt_ids = [new_id() for _ in rows]
+    attempts = [
+        {
+            "id": attempt_id,
+            "message_id": row.id,
+            "number": row.attempts + 1,
+            "engine_instance": holder,
+            "started_at": now,
+        }
+        for row, attempt_id in zip(rows, attempt_ids, strict=True)
+    ]
+    tx.execute(insert(MessageAttempt), attempts)
+    return [
+        Claim(
+            message_id=row.id,
+            version=row.version + 1,
+            attempt=row.attempts + 1,
+            max_attempts=row.max_attempts or default_max_attempts,
+            attempt_id=attempt_id,
+            expires_at=expires_at,
+            dedup_key=row.dedup_key,
+            channel=row.channel,
+            recipient=row.recipient,
+            subject=row.subject,
+            body=row.body,
+            context=dict(row.context),
+            kind=row.kind,
+            incident_id=row.incident_id,
+            user_id=row.user_id,
+            queued_at=row.created_at,
+        )
+        for row, attempt_id in zip(rows, attempt_ids, strict=True)
+    ]
+
+
 def record_sent(tx: Session, *, claim: Claim, provider_ref: str | None, now: datetime) -> bool:
     """Mark a claimed message sent. False if the claim had expired and someone else moved it."""
     changed = _transition(
@@ -196,6 +269,45 @@ def record_sent(tx: Session, *, claim: Claim, provider_ref: str | None, now: dat
     )
     _finish_attempt(tx, claim, now=now, outcome="sent", error=None)
     return changed
+
+
+def record_sent_many(
+    tx: Session, *, sent: Sequence[tuple[Claim, str | None]], now: datetime
+) -> set[uuid.UUID]:
+    """``record_sent`` for a whole wave in two statements; returns the ids still ours (the
+    others' claims had expired and someone else moved them)."""
+    if not sent:
+        return set()
+    refs = {claim.message_id: ref for claim, ref in sent}
+    fresh = set(
+        tx.execute(
+            update(OutboundMessage)
+            .where(
+                tuple_(OutboundMessage.id, OutboundMessage.version).in_(
+                    [(claim.message_id, claim.version) for claim, _ in sent]
+                ),
+                OutboundMessage.status == "sending",
+            )
+            .values(
+                status="sent",
+                version=OutboundMessage.version + 1,
+                updated_at=now,
+                sent_at=now,
+                provider_ref=case(refs, value=OutboundMessage.id, else_=None),
+                last_error=None,
+                claim_expires_at=None,
+            )
+            .returning(OutboundMessage.id)
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+    tx.execute(
+        update(MessageAttempt)
+        .where(MessageAttempt.id.in_([claim.attempt_id for claim, _ in sent]))
+        .values(finished_at=now, outcome="sent", error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return fresh
 
 
 def record_failure(
