@@ -63,6 +63,13 @@ class _Handler(BaseHTTPRequestHandler):
         arrived = time.time()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
+        if len(body) < length:
+            # The sender died mid-request (kill -9): nothing was delivered, nothing is
+            # counted; its claim expires and the page is sent again.
+            with sink.lock:
+                sink.truncated += 1
+            self.close_connection = True
+            return
         ok = verify(
             sink.secret,
             self.headers.get(TIMESTAMP_HEADER, ""),
@@ -118,6 +125,7 @@ class PagingSink:
         self.lock = threading.Lock()
         self.deliveries: list[Delivery] = []
         self.bad_signatures = 0
+        self.truncated = 0
         self._random = random.Random(seed)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.sink = self
