@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ _CLIENT = httpx.Client(
     follow_redirects=False,
     limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
 )
+atexit.register(_CLIENT.close)  # close kept-alive sockets at exit, quietly
 
 
 @dataclass(frozen=True)

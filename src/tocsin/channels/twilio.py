@@ -10,6 +10,8 @@ from tocsin.channels.outbound import Reply, post, status_error
 
 # Re-exported: the web adapter checks inbound webhooks with the same kernel function.
 from tocsin.kernel.twilio_signature import twilio_signature as twilio_signature
+from tocsin.kernel.twilio_signature import twiml_message as twiml_message
+from tocsin.kernel.twilio_signature import twiml_reply as twiml_reply
 from tocsin.kernel.twilio_signature import valid_twilio_signature as valid_twilio_signature
 
 SMS_MAX_CHARS = 1600  # Twilio refuses longer bodies (error 21617)
@@ -95,25 +97,6 @@ def call_twiml(subject: str, gather_url: str) -> str:
         "</Gather>"
         "<Say>No answer received. Goodbye.</Say>"
         "</Response>"
-    )
-
-
-def twiml_reply(text: str) -> str:
-    """TwiML answering an inbound webhook: speaks ``text`` on a call, and hangs up.
-
-    For an inbound SMS answer with ``twiml_message`` instead.
-    """
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f"<Response><Say>{escape(text)}</Say><Hangup/></Response>"
-    )
-
-
-def twiml_message(text: str) -> str:
-    """TwiML answering an inbound SMS with one text message."""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f"<Response><Message>{escape(text)}</Message></Response>"
     )
 
 

@@ -231,14 +231,10 @@ def escalate_now(
                 "level", f"Choose a level from 1 to {len(policy.levels)} of this policy."
             )
         state.level = to_level - 1
-    elif state.status == "active" and state.step == 0:
-        pass  # the first level is already due
-    elif state.status == "active":
-        pass  # state.level is already the next level to page
-    else:
-        # Stopped or exhausted: the level after the last one paged (wrapping around).
-        last = (state.level - 1) % len(policy.levels) if state.step else -1
-        state.level = (last + 1) % len(policy.levels)
+    elif state.status != "active":
+        # Stopped or exhausted: ``level`` is the one after the last paged; past the last
+        # level it wraps to the first. (While active it is already the next to page.)
+        state.level = state.level % len(policy.levels)
     state.status = "active"
     state.next_step_at = now
     _bump(state, now)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.kernel.errors import NotFound
@@ -68,12 +68,12 @@ def list_unreachable(tx: Session, *, limit: int = 50) -> Sequence[EscalationStat
 
 
 def count_overdue(tx: Session, *, before: datetime) -> int:
-    return len(
+    return int(
         tx.execute(
-            select(EscalationState.id)
-            .where(EscalationState.status == "active", EscalationState.next_step_at < before)
-            .limit(10_000)
-        ).all()
+            select(func.count()).where(
+                EscalationState.status == "active", EscalationState.next_step_at < before
+            )
+        ).scalar_one()
     )
 
 

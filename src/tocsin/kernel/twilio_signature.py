@@ -1,4 +1,4 @@
-"""Twilio's webhook signature (X-Twilio-Signature): pure HMAC-SHA1 over the URL and form."""
+"""Twilio's webhook wire format, pure: the X-Twilio-Signature check and the TwiML answers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
+from xml.sax.saxutils import escape
 
 
 def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
@@ -46,3 +47,19 @@ def _url_variants(url: str) -> list[str]:
     bare = urlunsplit(parts._replace(netloc=prefix + host))
     with_port = urlunsplit(parts._replace(netloc=f"{prefix}{host}:{parts.port or default_port}"))
     return list(dict.fromkeys([url, bare, with_port]))
+
+
+def twiml_reply(text: str) -> str:
+    """TwiML answering an inbound call webhook: speaks ``text``, then hangs up."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Say>{escape(text)}</Say><Hangup/></Response>"
+    )
+
+
+def twiml_message(text: str) -> str:
+    """TwiML answering an inbound SMS with one text message."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Message>{escape(text)}</Message></Response>"
+    )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from typing import Final
-from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.incidents import repo as incident_repo
+from tocsin.kernel import twilio_signature as twilio
 from tocsin.kernel.errors import ValidationFailed
 from tocsin.kernel.signing import BadSignature
 from tocsin.kernel.twilio_signature import valid_twilio_signature
@@ -50,19 +50,11 @@ NOT_REGISTERED: Final = (
 
 
 def twiml_message(text: str) -> Response:
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f"<Response><Message>{escape(text)}</Message></Response>"
-    )
-    return Response(body, media_type="application/xml")
+    return Response(twilio.twiml_message(text), media_type="application/xml")
 
 
 def twiml_say(text: str) -> Response:
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f"<Response><Say>{escape(text)}</Say><Hangup/></Response>"
-    )
-    return Response(body, media_type="application/xml")
+    return Response(twilio.twiml_reply(text), media_type="application/xml")
 
 
 async def _signed_form(request: Request, services: Services) -> dict[str, str] | Response:
